@@ -1,0 +1,75 @@
+"""Accounts over the wire."""
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from api.schemas import ApiModel, InputModel
+
+Username = Field(
+    pattern=r"^[a-z0-9][a-z0-9._-]{2,59}$",
+    description="Lowercase letters, digits, dot, dash, underscore; 3 to 60 characters",
+    examples=["volunteer.multibron"],
+)
+UserRole = Literal["volunteer", "coordinator", "stadsdeel", "admin"]
+RoomSlug = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)
+Password = Field(min_length=10, max_length=128)
+
+
+class UserCreate(InputModel):
+    username: str = Username
+    display_name: str = Field(min_length=1, max_length=120)
+    role: UserRole
+    rooms: list[str] = Field(default_factory=list, max_length=20)
+    password: str | None = Password
+
+
+class UserUpdate(InputModel):
+    display_name: str | None = Field(None, min_length=1, max_length=120)
+    rooms: list[str] | None = Field(None, max_length=20)
+    active: bool | None = None
+    password: str | None = Password
+
+
+class UserPublic(ApiModel):
+    id: UUID
+    username: str
+    display_name: str
+    role: UserRole
+    rooms: list[str]
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserCreated(UserPublic):
+    initial_password: str | None = Field(
+        None, description="Only when no password was given: shown this once, never again"
+    )
+
+
+class ClientCreate(InputModel):
+    client_id: str = Username
+    description: str = Field(min_length=1, max_length=200)
+    partner: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=40)
+
+
+class ClientUpdate(InputModel):
+    description: str | None = Field(None, min_length=1, max_length=200)
+    active: bool | None = None
+
+
+class ClientPublic(ApiModel):
+    id: UUID
+    client_id: str
+    description: str
+    partner: str
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClientWithSecret(ClientPublic):
+    client_secret: str = Field(description="Shown this once, never again")

@@ -1,0 +1,50 @@
+"""Writing to the audit trail. Callers pass ids; this module never takes names or notes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.audit.models import AuditEvent
+from api.base import utcnow
+
+if TYPE_CHECKING:
+    from api.deps import Principal
+
+audit_event: Table = AuditEvent.__table__  # type: ignore[attr-defined]
+
+
+def event_row(
+    *,
+    actor: Principal | None,
+    action: str,
+    object_type: str | None = None,
+    object_id: str | uuid.UUID | int | None = None,
+    resident_id: uuid.UUID | None = None,
+    address: str | None = None,
+    details: dict[str, Any] | None = None,
+    actor_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "at": utcnow(),
+        "actor_kind": actor.kind if actor else "anonymous",
+        "actor_id": actor.id if actor else actor_id,
+        "actor_role": actor.role if actor else None,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id) if object_id is not None else None,
+        "resident_id": resident_id,
+        "request_id": structlog.contextvars.get_contextvars().get("request_id"),
+        "address": address,
+        "details": details or {},
+    }
+
+
+async def record(conn: AsyncConnection, **event: Any) -> None:
+    """Append one event in the caller's transaction: it commits or fails with the change."""
+    await conn.execute(audit_event.insert(), [event_row(**event)])

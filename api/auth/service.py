@@ -1,0 +1,300 @@
+"""Sign-in, token rotation and revocation. Failures are results, not exceptions, so
+that the failed sign-in and its audit event are committed with the answer."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import anyio
+from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.accounts.models import PartnerClient, UserAccount
+from api.audit.service import record
+from api.auth.models import AuthSession, LoginFailure, RefreshToken
+from api.base import utcnow
+from api.deps import Principal, principal_for_session
+from api.security import InvalidToken, Passwords, TokenCodec, hash_opaque, new_refresh_token
+from api.settings import Settings
+
+_user: Table = UserAccount.__table__  # type: ignore[attr-defined]
+_client: Table = PartnerClient.__table__  # type: ignore[attr-defined]
+_session: Table = AuthSession.__table__  # type: ignore[attr-defined]
+_refresh: Table = RefreshToken.__table__  # type: ignore[attr-defined]
+_failure: Table = LoginFailure.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    expires_in: int
+    refresh_token: str | None
+
+
+@dataclass(frozen=True)
+class GrantError:
+    error: str  # RFC 6749 section 5.2
+    description: str
+    status: int = 400
+    retry_after: int | None = None
+
+
+@dataclass
+class Auth:
+    """What the grants need from the app: settings, the token codec, the hasher."""
+
+    settings: Settings
+    codec: TokenCodec
+    passwords: Passwords
+
+
+async def _throttled(
+    conn: AsyncConnection, auth: Auth, name: str, address: str, now: datetime
+) -> int | None:
+    """Seconds to wait when this name or address failed too often in the window, else None."""
+    since = now - timedelta(seconds=auth.settings.login_window_seconds)
+    limits = (
+        (_failure.c.username == name, auth.settings.login_max_failures),
+        (_failure.c.address == address, auth.settings.login_max_failures_per_address),
+    )
+    for condition, limit in limits:
+        count, oldest = (
+            await conn.execute(
+                select(func.count(), func.min(_failure.c.at)).where(
+                    condition, _failure.c.at > since
+                )
+            )
+        ).one()
+        if count >= limit:
+            if oldest.tzinfo is None:  # SQLite aggregates lose the column type
+                oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=now.tzinfo)
+            wait = auth.settings.login_window_seconds - (now - oldest).total_seconds()
+            return max(1, int(wait) + 1)
+    return None
+
+
+async def _fail(
+    conn: AsyncConnection, name: str, address: str, actor_id: uuid.UUID | None, kind: str
+) -> None:
+    await conn.execute(_failure.insert().values(username=name, address=address, at=utcnow()))
+    await record(
+        conn,
+        actor=None,
+        actor_id=actor_id,
+        action="auth.sign_in_failed",
+        object_type=kind,
+        object_id=actor_id,
+        address=address,
+    )
+
+
+async def _start_session(
+    conn: AsyncConnection,
+    auth: Auth,
+    *,
+    user_id: uuid.UUID | None = None,
+    client_id: uuid.UUID | None = None,
+) -> Tokens:
+    now = utcnow()
+    session_id = uuid.uuid4()
+    if user_id is not None:
+        lifetime = timedelta(days=auth.settings.refresh_token_days)
+        subject = f"user:{user_id}"
+    else:
+        lifetime = auth.codec.lifetime
+        subject = f"client:{client_id}"
+    await conn.execute(
+        _session.insert().values(
+            id=session_id,
+            user_id=user_id,
+            client_id=client_id,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    refresh = None
+    if user_id is not None:  # RFC 6749 4.4.3: no refresh token for client credentials
+        refresh = await _issue_refresh(conn, session_id, now + lifetime)
+    return Tokens(auth.codec.issue(subject, session_id, now), _seconds(auth), refresh)
+
+
+def _seconds(auth: Auth) -> int:
+    return int(auth.codec.lifetime.total_seconds())
+
+
+async def _issue_refresh(conn: AsyncConnection, session_id: uuid.UUID, expires: datetime) -> str:
+    token, token_hash = new_refresh_token()
+    await conn.execute(
+        _refresh.insert().values(
+            token_hash=token_hash, session_id=session_id, issued_at=utcnow(), expires_at=expires
+        )
+    )
+    return token
+
+
+async def password_grant(
+    conn: AsyncConnection, auth: Auth, username: str, password: str, address: str
+) -> Tokens | GrantError:
+    name = username.strip().lower()[:60]
+    wait = await _throttled(conn, auth, name, address, utcnow())
+    if wait is not None:
+        return GrantError("invalid_request", "Too many failed sign-ins; wait.", 429, wait)
+    row = (
+        await conn.execute(
+            select(_user.c.id, _user.c.password_hash, _user.c.active, _user.c.role).where(
+                _user.c.username == name
+            )
+        )
+    ).first()
+    ok, new_hash = await anyio.to_thread.run_sync(
+        auth.passwords.verify, password, row.password_hash if row else None
+    )
+    if row is None or not ok or not row.active:
+        await _fail(conn, name, address, row.id if row else None, "user")
+        return GrantError("invalid_grant", "The username or password is not right.")
+    if new_hash:
+        await conn.execute(
+            _user.update().where(_user.c.id == row.id).values(password_hash=new_hash)
+        )
+    await conn.execute(delete(_failure).where(_failure.c.username == name))
+    tokens = await _start_session(conn, auth, user_id=row.id)
+    await record(
+        conn,
+        actor=None,
+        actor_id=row.id,
+        action="auth.sign_in",
+        object_type="user",
+        object_id=row.id,
+        address=address,
+        details={"role": row.role},
+    )
+    return tokens
+
+
+async def client_credentials_grant(
+    conn: AsyncConnection, auth: Auth, client_id: str, secret: str, address: str
+) -> Tokens | GrantError:
+    name = client_id.strip().lower()[:60]
+    wait = await _throttled(conn, auth, name, address, utcnow())
+    if wait is not None:
+        return GrantError("invalid_request", "Too many failed sign-ins; wait.", 429, wait)
+    row = (
+        await conn.execute(
+            select(_client.c.id, _client.c.secret_hash, _client.c.active).where(
+                _client.c.client_id == name
+            )
+        )
+    ).first()
+    ok, _ = await anyio.to_thread.run_sync(
+        auth.passwords.verify, secret, row.secret_hash if row else None
+    )
+    if row is None or not ok or not row.active:
+        await _fail(conn, name, address, row.id if row else None, "client")
+        return GrantError("invalid_client", "The client id or secret is not right.", 401)
+    await conn.execute(delete(_failure).where(_failure.c.username == name))
+    tokens = await _start_session(conn, auth, client_id=row.id)
+    await record(
+        conn,
+        actor=None,
+        actor_id=row.id,
+        action="auth.sign_in",
+        object_type="client",
+        object_id=row.id,
+        address=address,
+        details={"role": "partner"},
+    )
+    return tokens
+
+
+async def refresh_grant(
+    conn: AsyncConnection, auth: Auth, refresh_token: str, address: str
+) -> Tokens | GrantError:
+    token_hash = hash_opaque(refresh_token)
+    now = utcnow()
+    invalid = GrantError("invalid_grant", "The refresh token is invalid, expired or used.")
+    # one atomic step: of two concurrent uses, exactly one wins
+    used = (
+        await conn.execute(
+            update(_refresh)
+            .where(
+                _refresh.c.token_hash == token_hash,
+                _refresh.c.used_at.is_(None),
+                _refresh.c.expires_at > now,
+            )
+            .values(used_at=now)
+            .returning(_refresh.c.session_id, _refresh.c.expires_at)
+        )
+    ).first()
+    if used is None:
+        known = (
+            await conn.execute(
+                select(_refresh.c.session_id, _refresh.c.used_at).where(
+                    _refresh.c.token_hash == token_hash
+                )
+            )
+        ).first()
+        if known is not None and known.used_at is not None:
+            # a used refresh token came back: someone holds a copy; end the whole family
+            await revoke_session(conn, known.session_id, "refresh_reuse")
+            await record(
+                conn,
+                actor=None,
+                action="auth.refresh_reuse",
+                object_type="session",
+                object_id=known.session_id,
+                address=address,
+            )
+        return invalid
+    try:
+        principal = await principal_for_session(conn, used.session_id)
+    except InvalidToken:
+        return invalid
+    refresh = await _issue_refresh(conn, used.session_id, used.expires_at)
+    access = auth.codec.issue(principal.subject, used.session_id, now)
+    return Tokens(access, _seconds(auth), refresh)
+
+
+async def revoke_session(conn: AsyncConnection, session_id: uuid.UUID, reason: str) -> None:
+    await conn.execute(
+        update(_session)
+        .where(_session.c.id == session_id, _session.c.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+
+
+async def revoke(
+    conn: AsyncConnection, auth: Auth, *, access_token: str | None, token: str | None
+) -> uuid.UUID | None:
+    """End the session behind an access or refresh token; unknown tokens are ignored
+    (RFC 7009 2.2). Returns the ended session's id."""
+    for candidate in (token, access_token):
+        if not candidate:
+            continue
+        try:
+            session_id: uuid.UUID | None = auth.codec.decode(candidate).session_id
+        except InvalidToken:
+            session_id = (
+                await conn.execute(
+                    select(_refresh.c.session_id).where(
+                        _refresh.c.token_hash == hash_opaque(candidate)
+                    )
+                )
+            ).scalar()
+        if session_id is not None:
+            await revoke_session(conn, session_id, "revoked")
+            return session_id
+    return None
+
+
+def me(principal: Principal) -> dict[str, object]:
+    return {
+        "kind": principal.kind,
+        "id": principal.id,
+        "username": principal.name,
+        "display_name": principal.display_name,
+        "role": principal.role,
+        "rooms": list(principal.room_slugs),
+        "partner": principal.partner_code,
+    }

@@ -1,0 +1,87 @@
+"""The engine and the one dependency that owns a request's transaction.
+
+Hot paths use SQLAlchemy Core on an async connection (psycopg 3 or aiosqlite); the
+dependency begins a transaction, commits when the route returns and rolls back when it
+raises. Services never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from api.settings import Settings
+
+
+def sync_url(database_url: str) -> URL:
+    """The URL for synchronous use (Alembic, CLI): pysqlite or psycopg."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return url.set(drivername="sqlite")
+    if url.get_backend_name() == "postgresql":
+        return url.set(drivername="postgresql+psycopg")
+    raise ValueError(f"unsupported database: {url.get_backend_name()}")
+
+
+def async_url(database_url: str) -> URL:
+    url = sync_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return url.set(drivername="sqlite+aiosqlite")
+    return url
+
+
+def ensure_sqlite_dir(url: URL) -> None:
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def engine_options(settings: Settings) -> dict[str, Any]:
+    if settings.is_sqlite:
+        return {}
+    return {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout,
+        "pool_recycle": 1800,
+        "connect_args": {
+            "options": f"-c statement_timeout={settings.db_statement_timeout_ms} "
+            f"-c lock_timeout={settings.db_statement_timeout_ms} -c timezone=UTC",
+            "connect_timeout": 5,
+            "application_name": "bwk-api",
+        },
+    }
+
+
+def make_engine(settings: Settings) -> AsyncEngine:
+    url = async_url(settings.database_url)
+    ensure_sqlite_dir(url)
+    engine = create_async_engine(url, **engine_options(settings))
+    if url.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+async def _transaction(request: Request) -> AsyncIterator[AsyncConnection]:
+    engine: AsyncEngine = request.app.state.engine
+    async with engine.begin() as conn:
+        yield conn
+
+
+# scope="function": the commit happens before the response is sent, so a client never
+# sees a success for a write that did not reach the database.
+Connection = Annotated[AsyncConnection, Depends(_transaction, scope="function")]

@@ -1,0 +1,171 @@
+"""Who is calling: the token becomes a Principal from the server's own records."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Depends, Request
+from sqlalchemy import Table, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.accounts.models import PartnerClient, UserAccount, UserRoom
+from api.auth.models import AuthSession
+from api.base import utcnow
+from api.db import Connection
+from api.errors import Forbidden, Unauthenticated
+from api.rooms.models import Partner, Room
+from api.security import InvalidToken, TokenCodec
+
+Role = Literal["volunteer", "coordinator", "stadsdeel", "partner", "admin"]
+
+_session: Table = AuthSession.__table__  # type: ignore[attr-defined]
+_user: Table = UserAccount.__table__  # type: ignore[attr-defined]
+_user_room: Table = UserRoom.__table__  # type: ignore[attr-defined]
+_client: Table = PartnerClient.__table__  # type: ignore[attr-defined]
+_room: Table = Room.__table__  # type: ignore[attr-defined]
+_partner: Table = Partner.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    kind: Literal["user", "client"]
+    id: uuid.UUID
+    role: str
+    name: str  # username or client id
+    display_name: str
+    room_ids: frozenset[int]
+    room_slugs: tuple[str, ...]
+    partner_id: int | None
+    partner_code: str | None
+    session_id: uuid.UUID
+
+    @property
+    def subject(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+_PRINCIPAL_QUERY = (
+    select(
+        _session.c.user_id,
+        _session.c.client_id,
+        _session.c.expires_at,
+        _session.c.revoked_at,
+        _user.c.username,
+        _user.c.display_name,
+        _user.c.role,
+        _user.c.active.label("user_active"),
+        _room.c.id.label("room_id"),
+        _room.c.slug.label("room_slug"),
+        _client.c.client_id.label("client_name"),
+        _client.c.description,
+        _client.c.active.label("client_active"),
+        _partner.c.id.label("partner_id"),
+        _partner.c.code.label("partner_code"),
+    )
+    .select_from(_session)
+    .outerjoin(_user, _user.c.id == _session.c.user_id)
+    .outerjoin(_user_room, _user_room.c.user_id == _user.c.id)
+    .outerjoin(_room, _room.c.id == _user_room.c.room_id)
+    .outerjoin(_client, _client.c.id == _session.c.client_id)
+    .outerjoin(_partner, _partner.c.id == _client.c.partner_id)
+    .order_by(_room.c.slug)
+)
+
+
+async def principal_for_session(
+    conn: AsyncConnection, session_id: uuid.UUID, subject: str | None = None
+) -> Principal:
+    rows = list(await conn.execute(_PRINCIPAL_QUERY.where(_session.c.id == session_id)))
+    if not rows:
+        raise InvalidToken("unknown session")
+    first = rows[0]
+    if first.revoked_at is not None or first.expires_at <= utcnow():
+        raise InvalidToken("session ended")
+    if first.user_id is not None:
+        principal = Principal(
+            kind="user",
+            id=first.user_id,
+            role=first.role,
+            name=first.username,
+            display_name=first.display_name,
+            room_ids=frozenset(r.room_id for r in rows if r.room_id is not None),
+            room_slugs=tuple(r.room_slug for r in rows if r.room_slug is not None),
+            partner_id=None,
+            partner_code=None,
+            session_id=session_id,
+        )
+        active = first.user_active
+    else:
+        principal = Principal(
+            kind="client",
+            id=first.client_id,
+            role="partner",
+            name=first.client_name,
+            display_name=first.description,
+            room_ids=frozenset(),
+            room_slugs=(),
+            partner_id=first.partner_id,
+            partner_code=first.partner_code,
+            session_id=session_id,
+        )
+        active = first.client_active
+    if not active:
+        raise InvalidToken("account inactive")
+    if subject is not None and subject != principal.subject:
+        raise InvalidToken("subject does not match session")
+    return principal
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def _current_principal(request: Request, conn: Connection) -> Principal:
+    token = bearer_token(request)
+    if token is None:
+        raise Unauthenticated()
+    codec: TokenCodec = request.app.state.tokens
+    try:
+        claims = codec.decode(token)
+        principal = await principal_for_session(conn, claims.session_id, claims.subject)
+    except InvalidToken:
+        raise Unauthenticated(
+            "The access token is invalid, expired or revoked.",
+            headers={"WWW-Authenticate": 'Bearer realm="bwk", error="invalid_token"'},
+        ) from None
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]
+
+
+class Allow:
+    """A route's policy: the roles that may call it. 403 for any other signed-in caller."""
+
+    def __init__(self, *roles: Role) -> None:
+        self.roles = frozenset(roles)
+
+    async def __call__(self, principal: CurrentPrincipal) -> Principal:
+        if principal.role not in self.roles:
+            raise Forbidden("Your role may not do this.")
+        return principal
+
+
+Admin = Annotated[Principal, Depends(Allow("admin"))]
+Staff = Annotated[Principal, Depends(Allow("volunteer", "coordinator"))]
+Coordinator = Annotated[Principal, Depends(Allow("coordinator"))]
+AdminOrCoordinator = Annotated[Principal, Depends(Allow("admin", "coordinator"))]
+Anyone = CurrentPrincipal
+
+
+def client_address(request: Request) -> str:
+    return (request.client.host if request.client else "unknown")[:64]

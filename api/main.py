@@ -1,0 +1,103 @@
+"""create_app(settings): routers, error handlers, middleware; nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.middleware.cors import CORSMiddleware
+
+from api import errors, health, openapi
+from api.accounts.router import router as accounts_router
+from api.audit.router import router as audit_router
+from api.auth.router import router as auth_router
+from api.auth.service import Auth
+from api.db import make_engine
+from api.logging import configure as configure_logging
+from api.middleware import RequestContextMiddleware
+from api.rooms.router import router as rooms_router
+from api.security import Passwords, TokenCodec
+from api.settings import Settings, get_settings
+
+PREFIX = openapi.PREFIX
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(json=settings.json_logs, level=settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings)
+        app.state.engine = engine
+        if not settings.is_demo:
+            await _refuse_demo_accounts(engine, app.state.auth.passwords)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Buurtwerkkamers API",
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url=f"{PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    app.state.settings = settings
+    app.state.tokens = TokenCodec(settings)
+    app.state.auth = Auth(settings, app.state.tokens, Passwords(settings))
+    errors.install(app)
+    for router in (rooms_router, auth_router, accounts_router, audit_router, health.router):
+        app.include_router(router, prefix=PREFIX)
+
+    def custom_openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = openapi.build(app, settings)
+        return app.openapi_schema
+
+    app.openapi = custom_openapi  # type: ignore[method-assign]
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
+            expose_headers=["API-Version", "ETag", "X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        hsts=not settings.is_demo,
+    )
+    return app
+
+
+async def _refuse_demo_accounts(engine: AsyncEngine, passwords: Passwords) -> None:
+    from api.seed import demo_accounts_present
+
+    async with engine.connect() as conn:
+        found = await conn.run_sync(demo_accounts_present, passwords)
+    if found:
+        await engine.dispose()
+        raise RuntimeError(
+            "refusing to start in production: demo accounts with published passwords exist "
+            f"({', '.join(sorted(found))}); deactivate or re-key them first"
+        )
+
+
+app: FastAPI  # made on first access by __getattr__ below
+
+
+def __getattr__(name: str) -> Any:
+    # `api.main:app` is built on first use, so importing this module has no side effects
+    if name == "app":
+        global app
+        app = create_app()
+        return app
+    raise AttributeError(name)

@@ -1,0 +1,11 @@
+"""Every table, imported in one place so Alembic and the tests see all of them."""
+
+from sqlmodel import SQLModel
+
+from api.accounts.models import PartnerClient, UserAccount, UserRoom  # noqa: F401
+from api.audit.models import AuditEvent  # noqa: F401
+from api.auth.models import AuthSession, LoginFailure, RefreshToken  # noqa: F401
+from api.indicators.models import Target  # noqa: F401
+from api.rooms.models import Activity, Partner, Room, RoomActivity  # noqa: F401
+
+metadata = SQLModel.metadata

@@ -1,0 +1,90 @@
+"""The OpenAPI document, shaped once for the Dutch API Design Rules.
+
+Every operation can answer 400; every error is problem+json; every success carries the
+API-Version header; paths are given relative to the versioned server URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from api import API_VERSION
+from api.schemas import Problem
+from api.settings import Settings
+
+PREFIX = "/api/v1"
+DESCRIPTION = """\
+The registration and accountability service of the Buurtwerkkamers of Amsterdam Zuidoost:
+the help the four neighbourhood rooms give, referrals to and from chain partners, and the
+figures the district (stadsdeel) pulls.
+
+Errors are `application/problem+json` (RFC 9457). Lists are `{"items": [...], "nextCursor"}`
+with `limit` and `cursor`. Every response carries `API-Version`.
+"""
+
+_VERSION_HEADER = {
+    "description": "The full semantic version of the API that answered.",
+    "schema": {"type": "string", "example": API_VERSION},
+}
+_STANDARD_ERRORS = {
+    "400": "The request is invalid; `invalidParams` lists every bad field.",
+    "500": "Something failed on our side; nothing about it is shown.",
+}
+
+
+def build(app: FastAPI, settings: Settings) -> dict[str, Any]:
+    doc = get_openapi(
+        title="Buurtwerkkamers API",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        routes=app.routes,
+        contact={
+            "name": settings.contact_name,
+            "email": settings.contact_email,
+            "url": settings.contact_url,
+        },
+        license_info={"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
+        servers=[{"url": settings.public_url.rstrip("/") + PREFIX}],
+        tags=[
+            {
+                "name": "directory",
+                "description": "The open directory: rooms, activities, partners.",
+            },
+            {"name": "auth", "description": "Tokens (OAuth2) and who you are."},
+            {"name": "accounts", "description": "Users and partner systems' clients."},
+            {"name": "audit", "description": "The audit trail (admins)."},
+            {"name": "health", "description": "Liveness and readiness."},
+        ],
+    )
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    for name, schema in Problem.model_json_schema(ref_template="#/components/schemas/{model}")[
+        "$defs"
+    ].items():
+        schemas[name] = schema
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    problem_schema.pop("$defs", None)
+    schemas["Problem"] = problem_schema
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+
+    paths: dict[str, Any] = {}
+    for path, item in doc.get("paths", {}).items():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            responses.pop("422", None)
+            for code, text in _STANDARD_ERRORS.items():
+                responses.setdefault(code, {"description": text})
+            for code, response in responses.items():
+                if code.startswith(("2", "3")):
+                    response.setdefault("headers", {})["API-Version"] = _VERSION_HEADER
+                elif code.startswith(("4", "5")):
+                    response["content"] = {"application/problem+json": {"schema": problem_ref}}
+        paths[path.removeprefix(PREFIX) or "/"] = item
+    doc["paths"] = dict(sorted(paths.items()))
+    return doc

@@ -1,0 +1,131 @@
+"""Reading the open directory. Core statements, rows straight to the response."""
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.audit.service import record
+from api.deps import Principal
+from api.errors import InvalidInput, NotFound
+from api.rooms.models import Activity, Partner, Room, RoomActivity
+
+_room = Room.__table__.c  # type: ignore[attr-defined]
+_activity = Activity.__table__.c  # type: ignore[attr-defined]
+_partner = Partner.__table__.c  # type: ignore[attr-defined]
+_room_activity = RoomActivity.__table__.c  # type: ignore[attr-defined]
+
+_ROOM_COLUMNS = (
+    _room.id,
+    _room.slug,
+    _room.name,
+    _room.neighbourhood,
+    _room.address,
+    _room.postcode,
+    _room.opened_on,
+    _room.subsidy,
+    _room.languages,
+    _room.opening_hours,
+)
+
+
+async def _with_activities(conn: AsyncConnection, rows: list[Any]) -> list[dict[str, Any]]:
+    if not rows:
+        return []
+    offered: dict[int, list[str]] = defaultdict(list)
+    result = await conn.execute(
+        select(_room_activity.room_id, _activity.code)
+        .join_from(RoomActivity, Activity, _room_activity.activity_id == _activity.id)
+        .where(_room_activity.room_id.in_([r.id for r in rows]))
+        .order_by(_activity.position)
+    )
+    for room_id, code in result:
+        offered[room_id].append(code)
+    return [{**row._mapping, "activities": offered[row.id]} for row in rows]
+
+
+async def list_rooms(
+    conn: AsyncConnection, *, limit: int, after: str | None
+) -> list[dict[str, Any]]:
+    query = select(*_ROOM_COLUMNS).order_by(_room.slug).limit(limit + 1)
+    if after is not None:
+        query = query.where(_room.slug > after)
+    rows = list(await conn.execute(query))
+    return await _with_activities(conn, rows)
+
+
+async def get_room(conn: AsyncConnection, slug: str) -> dict[str, Any]:
+    rows = list(await conn.execute(select(*_ROOM_COLUMNS).where(_room.slug == slug)))
+    if not rows:
+        raise NotFound(f"There is no room '{slug[:60]}'.")
+    return (await _with_activities(conn, rows))[0]
+
+
+async def list_activities(
+    conn: AsyncConnection, *, limit: int, after: int | None
+) -> list[dict[str, Any]]:
+    query = (
+        select(
+            _activity.code,
+            _activity.label_nl,
+            _activity.label_en,
+            _activity.target_unit,
+            _activity.position,
+        )
+        .order_by(_activity.position)
+        .limit(limit + 1)
+    )
+    if after is not None:
+        query = query.where(_activity.position > after)
+    return [dict(r._mapping) for r in await conn.execute(query)]
+
+
+async def list_partners(
+    conn: AsyncConnection, *, limit: int, after: str | None
+) -> list[dict[str, Any]]:
+    query = (
+        select(_partner.code, _partner.name, _partner.kind).order_by(_partner.code).limit(limit + 1)
+    )
+    if after is not None:
+        query = query.where(_partner.code > after)
+    return [dict(r._mapping) for r in await conn.execute(query)]
+
+
+async def update_room(
+    conn: AsyncConnection, principal: Principal, slug: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    room = await get_room(conn, slug)
+    activities = changes.pop("activities", None)
+    if changes:
+        await conn.execute(update(Room).where(_room.id == room["id"]).values(**changes))
+    if activities is not None:
+        found: dict[str, int] = dict(
+            (
+                await conn.execute(
+                    select(_activity.code, _activity.id).where(_activity.code.in_(activities))
+                )
+            ).all()
+        )
+        unknown = [a for a in activities if a not in found]
+        if unknown:
+            raise InvalidInput([("activities", f"unknown activity '{a[:40]}'") for a in unknown])
+        await conn.execute(delete(RoomActivity).where(_room_activity.room_id == room["id"]))
+        if activities:
+            await conn.execute(
+                insert(RoomActivity),
+                [
+                    {"room_id": room["id"], "activity_id": found[a]}
+                    for a in dict.fromkeys(activities)
+                ],
+            )
+    fields = sorted([*changes, *(["activities"] if activities is not None else [])])
+    await record(
+        conn,
+        actor=principal,
+        action="room.update",
+        object_type="room",
+        object_id=slug,
+        details={"fields": fields},
+    )
+    return await get_room(conn, slug)

@@ -1,0 +1,93 @@
+"""Shapes shared by every domain: camelCase models, the list envelope, problems."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from typing import Annotated, Any, Generic, TypeVar
+
+import orjson
+from fastapi import Query
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from api.errors import InvalidInput
+
+
+class ApiModel(BaseModel):
+    """What goes over the wire: camelCase outside, snake_case inside."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
+
+
+class InputModel(ApiModel):
+    """A request body: unknown fields are an error, strings are trimmed."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=False,
+        extra="forbid",
+        str_strip_whitespace=True,
+    )
+
+
+T = TypeVar("T")
+
+
+class Page(ApiModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+class InvalidParam(BaseModel):
+    name: str
+    reason: str
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 application/problem+json."""
+
+    type: str = Field(examples=["urn:bwk:problem:invalid-input"])
+    title: str
+    status: int
+    detail: str
+    invalidParams: list[InvalidParam] | None = None
+
+
+Limit = Annotated[int, Query(ge=1, le=500, description="How many items a page holds (1 to 500).")]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=512, description="The `nextCursor` of the previous page."),
+]
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(list(values))).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, *types: type) -> list[Any] | None:
+    """The values a cursor holds, checked against the types the list expects."""
+    if cursor is None:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeError):
+        values = None
+    if (
+        not isinstance(values, list)
+        or len(values) != len(types)
+        or not all(type(v) is t for v, t in zip(values, types, strict=True))
+    ):
+        raise InvalidInput([("cursor", "not a cursor this list gave out")])
+    return values
+
+
+def page(rows: Sequence[Any], limit: int, key: Any) -> dict[str, Any]:
+    """The list envelope; rows holds up to limit + 1 rows, the extra one means 'more'."""
+    items = list(rows[:limit])
+    more = len(rows) > limit
+    return {"items": items, "next_cursor": encode_cursor(key(items[-1])) if more else None}

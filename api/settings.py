@@ -1,0 +1,112 @@
+"""One Settings class, read from BWK_ environment variables and validated at start-up."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SECRET = "change-me-demo-only-secret-key-not-for-production"  # noqa: S105
+MIN_SECRET_LENGTH = 32
+DEFAULT_DATA_DIR = Path.cwd() / "data"
+
+
+class Mode(StrEnum):
+    demo = "demo"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BWK_", env_file=None, extra="ignore")
+
+    mode: Mode = Mode.demo
+    database_url: str = ""
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    # The key id (JWT "kid") of secret_key; give the new key a new id when rolling keys.
+    secret_key_id: str = Field("k1", pattern=r"^[A-Za-z0-9._-]{1,40}$")
+    # Extra keys still accepted for verifying tokens while rolling to a new secret: "kid=secret,..."
+    previous_secret_keys: Annotated[dict[str, SecretStr], NoDecode] = Field(default_factory=dict)
+    token_issuer: str = "bwk-api"  # noqa: S105 - a name, not a secret
+    token_audience: str = "bwk-api"  # noqa: S105
+    access_token_minutes: int = Field(15, ge=1, le=60)
+    refresh_token_days: int = Field(14, ge=1, le=90)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    public_url: str = "http://localhost:8000"
+    contact_name: str = "BuurtWerkKamerCoöperatie Amsterdam Zuidoost"
+    contact_email: str = "api@buurtwerkkamers.example"
+    contact_url: str = "https://buurtwerkkamers.example"
+    log_level: str = "INFO"
+    log_json: bool | None = None
+    db_pool_size: int = Field(10, ge=1, le=200)
+    db_max_overflow: int = Field(10, ge=0, le=200)
+    db_pool_timeout: float = Field(5.0, gt=0)
+    db_statement_timeout_ms: int = Field(5000, ge=100)
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    # failed sign-ins per username, and per address (a room's desk computer is shared)
+    login_max_failures: int = Field(5, ge=1)
+    login_max_failures_per_address: int = Field(20, ge=1)
+    login_window_seconds: int = Field(900, ge=10)
+    # Argon2id cost; lower only for tests
+    password_hash_time_cost: int = Field(3, ge=1)
+    password_hash_memory_kib: int = Field(65536, ge=1024)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("previous_secret_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            pairs = [p.strip() for p in value.split(",") if p.strip()]
+            out: dict[str, str] = {}
+            for pair in pairs:
+                kid, sep, secret = pair.partition("=")
+                if not sep or not kid or not secret:
+                    raise ValueError("BWK_PREVIOUS_SECRET_KEYS takes 'kid=secret' pairs")
+                out[kid.strip()] = secret.strip()
+            return out
+        return value
+
+    @model_validator(mode="after")
+    def _production_is_strict(self) -> Self:
+        if self.mode is Mode.production:
+            secret = self.secret_key.get_secret_value()
+            if secret == DEFAULT_SECRET or len(secret) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"BWK_SECRET_KEY must be set to a secret of at least {MIN_SECRET_LENGTH} "
+                    "characters in production (generate one: "
+                    "python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
+            for kid, old in self.previous_secret_keys.items():
+                if len(old.get_secret_value()) < MIN_SECRET_LENGTH:
+                    raise ValueError(f"previous secret key {kid!r} is shorter than allowed")
+            if not self.database_url:
+                raise ValueError("BWK_DATABASE_URL must be set in production")
+        if not self.database_url:
+            self.database_url = f"sqlite:///{DEFAULT_DATA_DIR / 'bwk.db'}"
+        return self
+
+    @property
+    def is_demo(self) -> bool:
+        return self.mode is Mode.demo
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_json if self.log_json is not None else not self.is_demo
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,73 @@
+"""Fixtures: every test runs on SQLite and on PostgreSQL, from the same demo data."""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from hypothesis import HealthCheck, settings
+
+from api.main import create_app
+from api.settings import Mode, Settings
+from tests import databases
+from tests.databases import TestDatabase
+
+settings.register_profile(
+    "default",
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile("default")
+
+BACKENDS = [b for b in os.environ.get("BWK_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        function = getattr(item, "function", None)
+        if function is not None and inspect.iscoroutinefunction(function):
+            item.add_marker(pytest.mark.anyio)
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database(request: pytest.FixtureRequest) -> Iterator[TestDatabase]:
+    db = databases.create(request.param)
+    databases.migrate(db.engine)
+    databases.seed_demo(db.engine)
+    db.take_snapshot()
+    yield db
+    databases.dispose(db)
+
+
+@pytest.fixture
+def db(database: TestDatabase) -> Iterator[TestDatabase]:
+    yield database
+    database.restore()
+
+
+@pytest.fixture
+def app_settings(db: TestDatabase) -> Settings:
+    return Settings(mode=Mode.demo, database_url=db.url, log_json=True)
+
+
+@pytest.fixture
+async def app(app_settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(app_settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as c:
+        yield c

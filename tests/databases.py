@@ -1,0 +1,143 @@
+"""Test databases: a fresh SQLite file and a fresh PostgreSQL database per run.
+
+Each backend is migrated and seeded once; after every test the tables are put back to
+that snapshot, so every test starts from the same demo data.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+import api.models
+from alembic import command
+from api import seed
+from api.cli import alembic_config
+from api.settings import get_settings
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "BWK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@dataclass
+class TestDatabase:
+    backend: str
+    url: str
+    engine: Engine
+    snapshot: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def take_snapshot(self) -> None:
+        with self.engine.connect() as conn:
+            self.snapshot = {
+                t.name: [dict(r._mapping) for r in conn.execute(sa.select(t))]
+                for t in api.models.metadata.sorted_tables
+            }
+
+    def restore(self) -> None:
+        tables = api.models.metadata.sorted_tables
+        with self.engine.begin() as conn:
+            if self.backend == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                conn.execute(sa.text(f"TRUNCATE {names} CASCADE"))
+            else:
+                for table in reversed(tables):
+                    conn.execute(table.delete())
+            for table in tables:
+                if rows := self.snapshot[table.name]:
+                    conn.execute(table.insert(), rows)
+
+
+def migrate(engine: Engine, revision: str = "head", *, down: bool = False) -> None:
+    config = alembic_config(get_settings())
+    config.attributes["configure_logger"] = False
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        if down:
+            command.downgrade(config, revision)
+        else:
+            command.upgrade(config, revision)
+
+
+def check_no_drift(engine: Engine) -> None:
+    config = alembic_config(get_settings())
+    config.attributes["configure_logger"] = False
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.check(config)
+
+
+def seed_demo(engine: Engine) -> None:
+    with engine.begin() as conn:
+        seed.seed_reference(conn)
+        seed.seed_targets(conn)
+        seed.seed_demo_accounts(conn)
+
+
+def postgres_available() -> str | None:
+    """None when PostgreSQL answers, else why not."""
+    engine = sa.create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+    finally:
+        engine.dispose()
+    return None
+
+
+def fresh_postgres(name: str) -> str:
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres(name: str) -> None:
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def fresh_sqlite(name: str) -> str:
+    folder = Path(tempfile.mkdtemp(prefix="bwk-test-"))
+    return f"sqlite:///{folder / name}.db"
+
+
+def create(backend: str, name: str = "bwk_test") -> TestDatabase:
+    if backend == "postgresql":
+        reason = postgres_available()
+        if reason:
+            message = f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable ({reason})"
+            if IN_CI:
+                pytest.fail(f"{message}; CI must test on PostgreSQL", pytrace=False)
+            pytest.skip(f"SKIPPED POSTGRESQL: {message}")
+        url = fresh_postgres(f"{name}_{os.getpid()}")
+    else:
+        url = fresh_sqlite(name)
+    engine = sa.create_engine(url)
+    if backend == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_fk)
+    return TestDatabase(backend=backend, url=url, engine=engine)
+
+
+def dispose(db: TestDatabase) -> None:
+    db.engine.dispose()
+    if db.backend == "postgresql":
+        drop_postgres(make_url(db.url).database or "")
+
+
+def _sqlite_fk(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.execute("PRAGMA foreign_keys=ON")
