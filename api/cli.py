@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 from alembic.config import Config
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db import ensure_sqlite_dir, sync_url
 from api.settings import Settings, get_settings
@@ -74,6 +78,91 @@ def seed(demo: bool = typer.Option(False, "--demo", help="Also demo targets and 
             counts.update(seeding.seed_demo_accounts(conn, settings))
     engine.dispose()
     typer.echo("seeded: " + ", ".join(f"{v} new {k}" for k, v in counts.items()))
+
+
+users = typer.Typer(help="Accounts of people (bootstrap a production install).")
+clients = typer.Typer(help="API clients of partner systems.")
+app.add_typer(users, name="users")
+app.add_typer(clients, name="clients")
+
+
+def _run_service(settings: Settings, call: Callable[[AsyncConnection], Awaitable[Any]]) -> Any:
+    """Run one service call in a transaction, as the API would."""
+    from api.db import make_engine
+    from api.errors import AppError
+
+    async def run() -> Any:
+        engine = make_engine(settings)
+        try:
+            async with engine.begin() as conn:
+                return await call(conn)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except AppError as exc:
+        typer.secho(f"refused: {exc.detail}", err=True, fg="red")
+        raise typer.Exit(1) from None
+
+
+def _validated(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """The same validation as the API's request body; errors as one line per field."""
+    try:
+        return model.model_validate(data).model_dump()
+    except ValidationError as exc:
+        for err in exc.errors():
+            typer.secho(f"invalid {'.'.join(map(str, err['loc']))}: {err['msg']}", err=True)
+        raise typer.Exit(2) from None
+
+
+@users.command("add")
+def users_add(
+    username: str = typer.Argument(..., help="Login name, e.g. coordinator.multibron"),
+    role: str = typer.Option(..., help="volunteer, coordinator, stadsdeel or admin"),
+    display_name: str = typer.Option(..., "--display-name", help="Name shown to colleagues"),
+    room: list[str] = typer.Option([], help="Room slug (repeat for more rooms)"),
+) -> None:
+    """Add an account; its generated password is printed once."""
+    from api.accounts import service
+    from api.accounts.schemas import UserCreate
+    from api.deps import SYSTEM
+    from api.security import Passwords
+
+    settings = _settings()
+    body = _validated(
+        UserCreate, {"username": username, "role": role, "displayName": display_name, "rooms": room}
+    )
+    passwords = Passwords(settings)
+    created = _run_service(
+        settings, lambda conn: service.create_user(conn, SYSTEM, passwords, body)
+    )
+    typer.echo(f"added {created['role']} {created['username']} ({created['id']})")
+    typer.echo(f"password (shown once): {created['initial_password']}")
+
+
+@clients.command("add")
+def clients_add(
+    client_id: str = typer.Argument(..., help="The client id the partner's system signs in with"),
+    partner: str = typer.Option(..., help="Partner code, e.g. madi"),
+    description: str = typer.Option(..., help="Whose system this is"),
+) -> None:
+    """Add a partner system's API client; its secret is printed once."""
+    from api.accounts import service
+    from api.accounts.schemas import ClientCreate
+    from api.deps import SYSTEM
+    from api.security import Passwords
+
+    settings = _settings()
+    body = _validated(
+        ClientCreate, {"clientId": client_id, "partner": partner, "description": description}
+    )
+    passwords = Passwords(settings)
+    created = _run_service(
+        settings, lambda conn: service.create_client(conn, SYSTEM, passwords, body)
+    )
+    typer.echo(f"added client {created['client_id']} for {created['partner']} ({created['id']})")
+    typer.echo(f"client secret (shown once): {created['client_secret']}")
 
 
 @app.command()

@@ -30,7 +30,7 @@ _partner: Table = Partner.__table__  # type: ignore[attr-defined]
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    kind: Literal["user", "client"]
+    kind: Literal["user", "client", "system"]
     id: uuid.UUID
     role: str
     name: str  # username or client id
@@ -44,6 +44,21 @@ class Principal:
     @property
     def subject(self) -> str:
         return f"{self.kind}:{self.id}"
+
+
+# The operator at the command line (`bwk users add`): admin rights, audited as "system".
+SYSTEM = Principal(
+    kind="system",
+    id=uuid.UUID(int=0),
+    role="admin",
+    name="bwk-cli",
+    display_name="command line",
+    room_ids=frozenset(),
+    room_slugs=(),
+    partner_id=None,
+    partner_code=None,
+    session_id=uuid.UUID(int=0),
+)
 
 
 _PRINCIPAL_QUERY = (

@@ -11,7 +11,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -170,6 +170,8 @@ def validation_problem(exc: RequestValidationError) -> Response:
 
 def _is_database_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, PoolTimeoutError | ConnectionError | OSError):
+        return True
+    if isinstance(exc, OperationalError):  # connection refused or lost, timeouts, locks
         return True
     if isinstance(exc, DBAPIError):
         if exc.connection_invalidated:

@@ -17,7 +17,12 @@ class Health(ApiModel):
     database: Literal["up", "down"] | None = None
 
 
-@router.get("/health", response_model=Health, summary="Liveness: the process answers")
+@router.get(
+    "/health",
+    response_model=Health,
+    response_model_exclude_none=True,
+    summary="Liveness: the process answers",
+)
 async def live() -> Any:
     return {"status": "up"}
 

@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=f"{PREFIX}/openapi.json",
         docs_url=f"{PREFIX}/docs",
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=f"{PREFIX}/docs/oauth2-redirect",
         lifespan=lifespan,
         redirect_slashes=False,
     )

@@ -36,7 +36,11 @@ T = TypeVar("T")
 
 
 class Page(ApiModel, Generic[T]):
+    """The list envelope. Subclass it per item type (`class RoomPage(Page[RoomPublic])`)
+    so the schema is named RoomPage rather than Page_RoomPublic_ (ADR: UpperCamelCase)."""
+
     items: list[T]
+
     next_cursor: str | None = Field(
         description="Pass as `cursor` to get the next page; null on the last page."
     )

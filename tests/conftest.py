@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import AsyncIterator, Iterator
 
@@ -24,13 +23,6 @@ settings.register_profile(
 settings.load_profile("default")
 
 BACKENDS = [b for b in os.environ.get("BWK_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        function = getattr(item, "function", None)
-        if function is not None and inspect.iscoroutinefunction(function):
-            item.add_marker(pytest.mark.anyio)
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +48,7 @@ def db(database: TestDatabase) -> Iterator[TestDatabase]:
 
 @pytest.fixture
 def app_settings(db: TestDatabase) -> Settings:
-    return Settings(mode=Mode.demo, database_url=db.url, log_json=True)
+    return Settings(mode=Mode.demo, database_url=db.url, log_json=True, **databases.FAST_HASHING)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import api.models
 from alembic import command
 from api import seed
 from api.cli import alembic_config
-from api.settings import get_settings
+from api.settings import Settings, get_settings
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "BWK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -75,11 +75,15 @@ def check_no_drift(engine: Engine) -> None:
         command.check(config)
 
 
+# Argon2 at its lowest cost: the tests sign in hundreds of times.
+FAST_HASHING = {"password_hash_time_cost": 1, "password_hash_memory_kib": 1024}
+
+
 def seed_demo(engine: Engine) -> None:
     with engine.begin() as conn:
         seed.seed_reference(conn)
         seed.seed_targets(conn)
-        seed.seed_demo_accounts(conn)
+        seed.seed_demo_accounts(conn, Settings(**FAST_HASHING))
 
 
 def postgres_available() -> str | None:

@@ -8,18 +8,20 @@ from fastapi import APIRouter, Query, Request
 from api.accounts import service
 from api.accounts.schemas import (
     ClientCreate,
+    ClientPage,
     ClientPublic,
     ClientUpdate,
     ClientWithSecret,
     UserCreate,
     UserCreated,
+    UserPage,
     UserPublic,
     UserRole,
     UserUpdate,
 )
 from api.db import Connection
 from api.deps import Admin, AdminOrCoordinator
-from api.schemas import Cursor, Limit, Page, decode_cursor, page
+from api.schemas import Cursor, Limit, decode_cursor, page
 
 router = APIRouter(tags=["accounts"])
 SlugQuery = Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
@@ -29,7 +31,7 @@ def _passwords(request: Request) -> Any:
     return request.app.state.auth.passwords
 
 
-@router.get("/users", response_model=Page[UserPublic], summary="Accounts you may manage")
+@router.get("/users", response_model=UserPage, summary="Accounts you may manage")
 async def list_users(
     conn: Connection,
     principal: AdminOrCoordinator,
@@ -72,9 +74,7 @@ async def update_user(
     )
 
 
-@router.get(
-    "/partner-clients", response_model=Page[ClientPublic], summary="Partner systems' API clients"
-)
+@router.get("/partner-clients", response_model=ClientPage, summary="Partner systems' API clients")
 async def list_clients(
     conn: Connection,
     _principal: Admin,

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from api.schemas import ApiModel, InputModel
+from api.schemas import ApiModel, InputModel, Page
 
 Username = Field(
     pattern=r"^[a-z0-9][a-z0-9._-]{2,59}$",
@@ -15,7 +15,7 @@ Username = Field(
 )
 UserRole = Literal["volunteer", "coordinator", "stadsdeel", "admin"]
 RoomSlug = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)
-Password = Field(min_length=10, max_length=128)
+Password = Field(None, min_length=10, max_length=128)
 
 
 class UserCreate(InputModel):
@@ -73,3 +73,11 @@ class ClientPublic(ApiModel):
 
 class ClientWithSecret(ClientPublic):
     client_secret: str = Field(description="Shown this once, never again")
+
+
+class UserPage(Page[UserPublic]):
+    pass
+
+
+class ClientPage(Page[ClientPublic]):
+    pass

@@ -269,7 +269,7 @@ async def get_client(conn: AsyncConnection, client_id: uuid.UUID) -> dict[str, A
 
 
 async def create_client(
-    conn: AsyncConnection, principal: Principal | None, passwords: Passwords, data: dict[str, Any]
+    conn: AsyncConnection, principal: Principal, passwords: Passwords, data: dict[str, Any]
 ) -> dict[str, Any]:
     partner_id = (
         await conn.execute(select(_partner.c.id).where(_partner.c.code == data["partner"]))

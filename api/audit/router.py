@@ -9,19 +9,19 @@ from pydantic import AwareDatetime
 from sqlalchemy import Table, select, tuple_
 
 from api.audit.models import AuditEvent
-from api.audit.schemas import AuditEventPublic
+from api.audit.schemas import AuditEventPage
 from api.audit.service import record
 from api.db import Connection
 from api.deps import Admin
 from api.errors import InvalidInput
-from api.schemas import Cursor, Limit, Page, decode_cursor, page
+from api.schemas import Cursor, Limit, decode_cursor, page
 
 router = APIRouter(tags=["audit"])
 _event: Table = AuditEvent.__table__  # type: ignore[attr-defined]
 _COLUMNS = [c for c in _event.c if c.name != "address"]
 
 
-@router.get("/audit-events", response_model=Page[AuditEventPublic], summary="The audit trail")
+@router.get("/audit-events", response_model=AuditEventPage, summary="The audit trail")
 async def list_events(
     conn: Connection,
     principal: Admin,

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from api.schemas import ApiModel
+from api.schemas import ApiModel, Page
 
 
 class AuditEventPublic(ApiModel):
@@ -19,3 +19,7 @@ class AuditEventPublic(ApiModel):
     resident_id: UUID | None
     request_id: str | None
     details: dict[str, Any]
+
+
+class AuditEventPage(Page[AuditEventPublic]):
+    pass

@@ -7,15 +7,15 @@ from fastapi import APIRouter, Path
 from api.db import Connection
 from api.deps import Admin
 from api.rooms import service
-from api.rooms.schemas import ActivityPublic, PartnerPublic, RoomPublic, RoomUpdate
-from api.schemas import Cursor, Limit, Page, decode_cursor, page
+from api.rooms.schemas import ActivityPage, PartnerPage, RoomPage, RoomPublic, RoomUpdate
+from api.schemas import Cursor, Limit, decode_cursor, page
 
 router = APIRouter(tags=["directory"])
 
 Slug = Annotated[str, Path(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 
 
-@router.get("/rooms", response_model=Page[RoomPublic], summary="The rooms and what they offer")
+@router.get("/rooms", response_model=RoomPage, summary="The rooms and what they offer")
 async def list_rooms(conn: Connection, limit: Limit = 50, cursor: Cursor = None) -> Any:
     after = decode_cursor(cursor, str)
     rows = await service.list_rooms(conn, limit=limit, after=after[0] if after else None)
@@ -40,14 +40,14 @@ async def update_room(conn: Connection, principal: Admin, slug: Slug, body: Room
     return await service.update_room(conn, principal, slug, changes)
 
 
-@router.get("/activities", response_model=Page[ActivityPublic], summary="The eight main activities")
+@router.get("/activities", response_model=ActivityPage, summary="The eight main activities")
 async def list_activities(conn: Connection, limit: Limit = 50, cursor: Cursor = None) -> Any:
     after = decode_cursor(cursor, int)
     rows = await service.list_activities(conn, limit=limit, after=after[0] if after else None)
     return page(rows, limit, key=lambda r: [r["position"]])
 
 
-@router.get("/partners", response_model=Page[PartnerPublic], summary="The chain partners")
+@router.get("/partners", response_model=PartnerPage, summary="The chain partners")
 async def list_partners(conn: Connection, limit: Limit = 50, cursor: Cursor = None) -> Any:
     after = decode_cursor(cursor, str)
     rows = await service.list_partners(conn, limit=limit, after=after[0] if after else None)

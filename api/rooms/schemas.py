@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from api.schemas import ApiModel, InputModel
+from api.schemas import ApiModel, InputModel, Page
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 ClockTime = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["09:30"])
@@ -63,3 +63,15 @@ class RoomUpdate(InputModel):
                 if not re.fullmatch(r"[a-z]{2,3}", code):
                     raise ValueError(f"'{code[:10]}' is not an ISO 639 language code")
         return value
+
+
+class RoomPage(Page[RoomPublic]):
+    pass
+
+
+class ActivityPage(Page[ActivityPublic]):
+    pass
+
+
+class PartnerPage(Page[PartnerPublic]):
+    pass

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""The two commands a newcomer needs; nothing but Python 3.11+ is required.
+
+    python3 dev.py demo   install what the service needs, then run it in demo mode (SQLite)
+    python3 dev.py test   install what the tests need, then lint, type-check and run every
+                          test on SQLite and PostgreSQL
+
+Everything is installed into .venv from the hash-pinned lock files in requirements/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    subprocess.run([str(a) for a in args], cwd=ROOT, check=True, env=env)
+
+
+def install(lock: str) -> None:
+    """Create .venv and install the lock file, unless it is installed already."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
+    if not (BIN / "python").exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    lock_file = ROOT / "requirements" / lock
+    stamp = VENV / f".installed-{lock}"
+    digest = hashlib.sha256(
+        lock_file.read_bytes() + (ROOT / "pyproject.toml").read_bytes()
+    ).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    pip = [BIN / "python", "-m", "pip", "--disable-pip-version-check", "-q"]
+    run(*pip, "install", "--require-hashes", "-r", lock_file)
+    run(*pip, "install", "--no-deps", "-e", ".")
+    stamp.write_text(digest)
+
+
+def demo() -> None:
+    install("app.lock")
+    env = {**os.environ, "BWK_MODE": "demo"}
+    run(BIN / "bwk", "migrate", env=env)
+    run(BIN / "bwk", "seed", "--demo", env=env)
+    print("\nDemo: http://127.0.0.1:8000/api/v1/docs  (accounts: README, 'Demo accounts')\n")
+    os.execve(BIN / "bwk", [str(BIN / "bwk"), "serve", *sys.argv[2:]], env)
+
+
+def test() -> None:
+    install("dev.lock")
+    run(BIN / "ruff", "check", ".")
+    run(BIN / "ruff", "format", "--check", ".")
+    run(BIN / "mypy")
+    run(BIN / "python", "-m", "pytest", *sys.argv[2:])
+
+
+COMMANDS = {"demo": demo, "test": test}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        sys.exit(__doc__)
+    try:
+        COMMANDS[sys.argv[1]]()
+    except subprocess.CalledProcessError as exc:
+        sys.exit(exc.returncode or 1)

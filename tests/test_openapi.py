@@ -1,0 +1,95 @@
+"""The OpenAPI document follows the Dutch API Design Rules, and the linter agrees."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from api.main import create_app
+from tests.databases import IN_CI
+
+RULESET = Path(__file__).resolve().parents[2] / "shared" / "tools" / "adr-ruleset.yaml"
+SPECTRAL = "@stoplight/spectral-cli@6.16.3"
+METHODS = {"get", "put", "post", "delete", "patch"}
+
+
+@pytest.fixture(scope="module")
+def document():
+    return create_app().openapi()
+
+
+def _operations(document):
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield path, method, operation
+
+
+def test_the_document_has_contact_servers_and_a_semantic_version(document):
+    assert set(document["info"]["contact"]) >= {"name", "email", "url"}
+    assert re.fullmatch(r"\d+\.\d+\.\d+", document["info"]["version"])
+    assert document["servers"][0]["url"].endswith("/api/v1")
+
+
+def test_paths_are_kebab_case_without_trailing_slashes(document):
+    for path in document["paths"]:
+        assert not path.endswith("/") or path == "/"
+        for segment in path.strip("/").split("/"):
+            assert re.fullmatch(r"[a-z0-9-]+|\{[^}]+\}", segment), path
+
+
+def test_every_operation_can_answer_400_and_errors_are_problem_json(document):
+    for path, method, operation in _operations(document):
+        responses = operation["responses"]
+        assert "400" in responses, (method, path)
+        assert "422" not in responses, (method, path)
+        for code, response in responses.items():
+            if code[0] in "45":
+                assert list(response["content"]) == ["application/problem+json"], (code, path)
+            if code[0] in "23":
+                assert "API-Version" in response["headers"], (code, path)
+
+
+def test_query_keys_are_lower_camel_case(document):
+    for path, _method, operation in _operations(document):
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query":
+                assert re.fullmatch(r"[a-z][a-zA-Z0-9]*", parameter["name"]), (path, parameter)
+
+
+def test_response_properties_are_lower_camel_case(document):
+    oauth = {"TokenResponse", "TokenRequest", "RevokeRequest"}
+    for name, schema in document["components"]["schemas"].items():
+        if name in oauth or name.startswith("Body_"):
+            continue  # OAuth2's own names (RFC 6749) are snake_case
+        for prop in schema.get("properties", {}):
+            assert re.fullmatch(r"[a-z][a-zA-Z0-9]*", prop), (name, prop)
+
+
+@pytest.mark.slow
+def test_the_adr_linter_finds_no_errors(document, tmp_path):
+    npx = shutil.which("npx")
+    if npx is None or not RULESET.exists():
+        message = "npx (Node.js) or the ADR ruleset is missing"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    spec = tmp_path / "openapi.json"
+    spec.write_text(json.dumps(document))
+    result = subprocess.run(
+        [npx, "--yes", SPECTRAL, "lint", "-r", str(RULESET), "-f", "json", str(spec)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_UPDATE_NOTIFIER": "1"},
+        check=False,
+    )
+    start = result.stdout.find("[")
+    findings = json.loads(result.stdout[start:]) if start >= 0 else None
+    assert findings is not None, result.stdout + result.stderr
+    errors = [f for f in findings if f["severity"] == 0]
+    assert errors == [], json.dumps(errors, indent=1)
