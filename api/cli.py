@@ -103,7 +103,14 @@ def _run_service(settings: Settings, call: Callable[[AsyncConnection], Awaitable
         return asyncio.run(run())
     except AppError as exc:
         typer.secho(f"refused: {exc.detail}", err=True, fg="red")
+        for name, reason in _invalid(exc):
+            typer.secho(f"  {name}: {reason}", err=True)
         raise typer.Exit(1) from None
+
+
+def _invalid(exc: Exception) -> list[tuple[str, str]]:
+    params = getattr(exc, "extra", {}).get("invalidParams", [])
+    return [(p["name"], p["reason"]) for p in params]
 
 
 def _validated(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
@@ -163,6 +170,47 @@ def clients_add(
     )
     typer.echo(f"added client {created['client_id']} for {created['partner']} ({created['id']})")
     typer.echo(f"client secret (shown once): {created['client_secret']}")
+
+
+@app.command("import")
+def import_list(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The room's list (CSV)"),
+    room: str = typer.Option(..., help="The room the list is of, e.g. multibron"),
+) -> None:
+    """Import a room's paper list or spreadsheet (CSV): every row, or none."""
+    import dataclasses
+
+    from rich.progress import Progress
+
+    from api.deps import SYSTEM
+    from api.errors import AppError
+    from api.registrations import service
+    from api.registrations.importing import ImportFormatError, read_csv
+    from api.rooms import service as rooms
+
+    settings = _settings()
+    try:
+        rows = list(read_csv(file.read_text(encoding="utf-8-sig")))
+    except (ImportFormatError, UnicodeDecodeError) as exc:
+        typer.secho(f"cannot read {file}: {exc}", err=True, fg="red")
+        raise typer.Exit(2) from None
+
+    async def run(conn: AsyncConnection) -> Any:
+        ref = await rooms.room_ref(conn, room)
+        if ref is None:
+            raise AppError(f"there is no room '{room}'")
+        operator = dataclasses.replace(SYSTEM, room_ids=frozenset({ref.id}))
+        with Progress(transient=True) as bar:
+            task = bar.add_task(f"importing {len(rows)} rows", total=len(rows))
+            return await service.import_registrations(
+                conn, operator, room, rows, progress=lambda done: bar.update(task, completed=done)
+            )
+
+    result = _run_service(settings, run)
+    typer.echo(
+        f"imported {result['registrations']} registrations, "
+        f"{result['residents_created']} new residents, into {room}"
+    )
 
 
 @app.command()

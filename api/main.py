@@ -18,6 +18,8 @@ from api.auth.service import Auth
 from api.db import make_engine
 from api.logging import configure as configure_logging
 from api.middleware import RequestContextMiddleware
+from api.registrations.router import router as registrations_router
+from api.residents.router import router as residents_router
 from api.rooms.router import router as rooms_router
 from api.security import Passwords, TokenCodec
 from api.settings import Settings, get_settings
@@ -53,7 +55,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tokens = TokenCodec(settings)
     app.state.auth = Auth(settings, app.state.tokens, Passwords(settings))
     errors.install(app)
-    for router in (rooms_router, auth_router, accounts_router, audit_router, health.router):
+    for router in (
+        rooms_router,
+        auth_router,
+        residents_router,
+        registrations_router,
+        accounts_router,
+        audit_router,
+        health.router,
+    ):
         app.include_router(router, prefix=PREFIX)
 
     def custom_openapi() -> dict[str, Any]:
@@ -74,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
+        max_import_bytes=settings.max_import_bytes,
         hsts=not settings.is_demo,
     )
     return app

@@ -45,9 +45,12 @@ class BodyTooLarge(Exception):
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, hsts: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, max_import_bytes: int, hsts: bool
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_import_bytes = max_import_bytes
         self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -68,14 +71,15 @@ class RequestContextMiddleware:
         status_holder = [0]
         response_started = False
 
+        # an import carries a whole room's list; every other body is small
+        limit = self.max_import_bytes if path.endswith("/import") else self.max_body_bytes
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_body_bytes:
+        if declared is not None and declared > limit:
             await self._send_problem(send, extra, 413, "The request body is too large.")
             self._log(scope, request_id, 413, started)
             return
 
         received = 0
-        limit = self.max_body_bytes
 
         async def limited_receive() -> Message:
             nonlocal received

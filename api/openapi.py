@@ -54,6 +54,8 @@ def build(app: FastAPI, settings: Settings) -> dict[str, Any]:
                 "description": "The open directory: rooms, activities, partners.",
             },
             {"name": "auth", "description": "Tokens (OAuth2) and who you are."},
+            {"name": "residents", "description": "The people the rooms help (staff only)."},
+            {"name": "registrations", "description": "Help given, corrections, imports."},
             {"name": "accounts", "description": "Users and partner systems' clients."},
             {"name": "audit", "description": "The audit trail (admins)."},
             {"name": "health", "description": "Liveness and readiness."},

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     db_pool_timeout: float = Field(5.0, gt=0)
     db_statement_timeout_ms: int = Field(5000, ge=100)
     max_body_bytes: int = Field(1_048_576, ge=1024)
+    max_import_bytes: int = Field(33_554_432, ge=1024)
     # failed sign-ins per username, and per address (a room's desk computer is shared)
     login_max_failures: int = Field(5, ge=1)
     login_max_failures_per_address: int = Field(20, ge=1)

@@ -3,6 +3,8 @@ a route that is not listed here fails the suite, so no route can forget its poli
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from api.main import create_app
@@ -23,6 +25,8 @@ SIGNED_IN = PUBLIC - {"anonymous"}
 ADMIN = {"admin"}
 ADMIN_OR_COORDINATOR = {"admin", "coordinator.multibron"}
 PEOPLE = SIGNED_IN - {"madi", "pbazo"}
+STAFF = {"coordinator.multibron", "volunteer.multibron", "volunteer.samen-sterk"}
+COORDINATOR = {"coordinator.multibron"}
 
 # route -> (who may call it, a body that passes validation where the policy is checked late)
 MATRIX: dict[str, tuple[set[str], dict | None]] = {
@@ -50,6 +54,15 @@ MATRIX: dict[str, tuple[set[str], dict | None]] = {
     "PATCH /partner-clients/{client_id}": (ADMIN, {}),
     "POST /partner-clients/{client_id}/secret": (ADMIN, None),
     "GET /audit-events": (ADMIN, None),
+    "POST /residents": (STAFF, {}),
+    "GET /residents": (STAFF, None),
+    "GET /residents/{resident_id}": (STAFF, None),
+    "PATCH /residents/{resident_id}": (STAFF, {}),
+    "POST /registrations": (STAFF, {}),
+    "GET /registrations": (STAFF, None),
+    "GET /registrations/{registration_id}": (STAFF, None),
+    "PATCH /registrations/{registration_id}": (COORDINATOR, {}),
+    "POST /registrations/import": (COORDINATOR, None),
 }
 
 
@@ -83,7 +96,13 @@ async def path_values(client, callers):
     clients = (await client.get("/partner-clients", headers=callers["admin"])).json()
     # not a caller: rotating its secret ends its sessions
     venzo = next(c for c in clients["items"] if c["clientId"] == "venzo")
-    return {"slug": "multibron", "user_id": volunteer["id"], "client_id": venzo["id"]}
+    return {
+        "slug": "multibron",
+        "user_id": volunteer["id"],
+        "client_id": venzo["id"],
+        "resident_id": str(uuid.uuid4()),
+        "registration_id": str(uuid.uuid4()),
+    }
 
 
 async def test_the_matrix_holds_for_every_route_and_caller(client, callers, path_values):

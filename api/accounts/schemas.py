@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import Field
 
 from api.schemas import ApiModel, InputModel, Page
+from api.text import Text
 
 Username = Field(
     pattern=r"^[a-z0-9][a-z0-9._-]{2,59}$",
@@ -20,14 +21,14 @@ Password = Field(None, min_length=10, max_length=128)
 
 class UserCreate(InputModel):
     username: str = Username
-    display_name: str = Field(min_length=1, max_length=120)
+    display_name: Text = Field(min_length=1, max_length=120)
     role: UserRole
     rooms: list[str] = Field(default_factory=list, max_length=20)
     password: str | None = Password
 
 
 class UserUpdate(InputModel):
-    display_name: str | None = Field(None, min_length=1, max_length=120)
+    display_name: Text | None = Field(None, min_length=1, max_length=120)
     rooms: list[str] | None = Field(None, max_length=20)
     active: bool | None = None
     password: str | None = Password
@@ -52,12 +53,12 @@ class UserCreated(UserPublic):
 
 class ClientCreate(InputModel):
     client_id: str = Username
-    description: str = Field(min_length=1, max_length=200)
+    description: Text = Field(min_length=1, max_length=200)
     partner: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=40)
 
 
 class ClientUpdate(InputModel):
-    description: str | None = Field(None, min_length=1, max_length=200)
+    description: Text | None = Field(None, min_length=1, max_length=200)
     active: bool | None = None
 
 

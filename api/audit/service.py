@@ -48,3 +48,9 @@ def event_row(
 async def record(conn: AsyncConnection, **event: Any) -> None:
     """Append one event in the caller's transaction: it commits or fails with the change."""
     await conn.execute(audit_event.insert(), [event_row(**event)])
+
+
+async def record_many(conn: AsyncConnection, events: list[dict[str, Any]]) -> None:
+    """Append several events in one statement (a list of residents, an import)."""
+    if events:
+        await conn.execute(audit_event.insert(), [event_row(**event) for event in events])

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from api.schemas import ApiModel, InputModel, Page
+from api.text import Text
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 ClockTime = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["09:30"])
@@ -47,9 +48,9 @@ class PartnerPublic(ApiModel):
 class RoomUpdate(InputModel):
     """What an admin may change; the slug is a published identifier and stays."""
 
-    name: str | None = Field(None, min_length=1, max_length=120)
-    neighbourhood: str | None = Field(None, min_length=1, max_length=120)
-    address: str | None = Field(None, max_length=200)
+    name: Text | None = Field(None, min_length=1, max_length=120)
+    neighbourhood: Text | None = Field(None, min_length=1, max_length=120)
+    address: Text | None = Field(None, max_length=200)
     postcode: str | None = Field(None, pattern=r"^[1-9][0-9]{3} ?[A-Z]{2}$")
     languages: list[str] | None = Field(None, max_length=20)
     opening_hours: list[OpeningHours] | None = Field(None, max_length=28)

@@ -1,6 +1,8 @@
 """Reading the open directory. Core statements, rows straight to the response."""
 
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -129,3 +131,67 @@ async def update_room(
         details={"fields": fields},
     )
     return await get_room(conn, slug)
+
+
+@dataclass(frozen=True, slots=True)
+class RoomRef:
+    id: int
+    slug: str
+    opened_on: date
+
+
+@dataclass(slots=True)
+class _Reference:
+    rooms: dict[str, RoomRef]
+    room_slugs: dict[int, str]
+    activities: dict[str, int]
+    activity_codes: dict[int, str]
+
+
+# Slugs and codes are published identifiers that never change and are never deleted, so a
+# per-process map is safe; an unknown one reloads it (a room added since start-up).
+_references: dict[str, _Reference] = {}
+
+
+async def _load_reference(conn: AsyncConnection) -> _Reference:
+    rooms = {
+        r.slug: RoomRef(r.id, r.slug, r.opened_on)
+        for r in await conn.execute(select(_room.id, _room.slug, _room.opened_on))
+    }
+    activities: dict[str, int] = dict(
+        (await conn.execute(select(_activity.code, _activity.id))).all()
+    )
+    reference = _Reference(
+        rooms,
+        {r.id: s for s, r in rooms.items()},
+        activities,
+        {i: c for c, i in activities.items()},
+    )
+    _references[str(conn.engine.url)] = reference
+    return reference
+
+
+async def reference(
+    conn: AsyncConnection,
+    *,
+    room: str | None = None,
+    activity: str | None = None,
+    room_id: int | None = None,
+) -> _Reference:
+    cached = _references.get(str(conn.engine.url))
+    if (
+        cached is None
+        or (room is not None and room not in cached.rooms)
+        or (activity is not None and activity not in cached.activities)
+        or (room_id is not None and room_id not in cached.room_slugs)
+    ):
+        return await _load_reference(conn)
+    return cached
+
+
+async def room_ref(conn: AsyncConnection, slug: str) -> RoomRef | None:
+    return (await reference(conn, room=slug)).rooms.get(slug)
+
+
+async def activity_id(conn: AsyncConnection, code: str) -> int | None:
+    return (await reference(conn, activity=code)).activities.get(code)

@@ -1,0 +1,166 @@
+"""/registrations: the help given, registered at the desk, corrected by coordinators."""
+
+import csv
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from api.db import Connection
+from api.deps import Coordinator, Staff
+from api.errors import InvalidInput
+from api.idempotency.deps import IdempotencyKey
+from api.registrations import service
+from api.registrations.importing import ImportFormatError, read_csv
+from api.registrations.schemas import (
+    RegistrationCreate,
+    RegistrationPage,
+    RegistrationPublic,
+    RegistrationUpdate,
+)
+from api.schemas import ApiModel, Cursor, Limit, decode_cursor, page
+
+router = APIRouter(tags=["registrations"])
+SlugQuery = Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+
+
+def _etag(version: int) -> dict[str, str]:
+    return {"ETag": f'"{version}"'}
+
+
+@router.post(
+    "/registrations",
+    response_model=RegistrationPublic,
+    status_code=201,
+    summary="Register help given: to a resident (by id, code or as a new one) or a group",
+    responses={
+        409: {"description": "The same Idempotency-Key is still being handled"},
+        422: {"description": "The Idempotency-Key was used for another body"},
+    },
+)
+async def create_registration(
+    idempotency: IdempotencyKey,
+    conn: Connection,
+    principal: Staff,
+    body: RegistrationCreate,
+    response: Response,
+) -> Any:
+    if replay := await idempotency.begin(principal, body.model_dump(mode="json")):
+        return replay
+    created = await service.create_registration(conn, principal, body.model_dump())
+    response.headers.update(_etag(created["version"]))
+    response.headers["Location"] = f"/api/v1/registrations/{created['id']}"
+    if idempotency.key is not None:
+        await idempotency.complete(
+            conn,
+            201,
+            RegistrationPublic.model_validate(created).model_dump(mode="json", by_alias=True),
+        )
+    return created
+
+
+@router.get(
+    "/registrations", response_model=RegistrationPage, summary="Help registered at your rooms"
+)
+async def list_registrations(
+    conn: Connection,
+    principal: Staff,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    room: SlugQuery = None,
+    activity: Annotated[str | None, Query(max_length=40)] = None,
+    since: Annotated[date | None, Query(alias="from", description="From this day")] = None,
+    until: Annotated[date | None, Query(alias="to", description="Up to this day")] = None,
+    resident_id: Annotated[UUID | None, Query(alias="residentId")] = None,
+    include_voided: Annotated[bool, Query(alias="includeVoided")] = False,
+) -> Any:
+    after = decode_cursor(cursor, str, str)
+    try:
+        position = (date.fromisoformat(after[0]), UUID(after[1])) if after else None
+    except ValueError:
+        raise InvalidInput([("cursor", "not a cursor this list gave out")]) from None
+    rows = await service.list_registrations(
+        conn,
+        principal,
+        limit=limit,
+        after=position,
+        room=room,
+        activity=activity,
+        since=since,
+        until=until,
+        resident_id=resident_id,
+        include_voided=include_voided,
+    )
+    return page(rows, limit, key=lambda r: [r["occurred_on"].isoformat(), str(r["id"])])
+
+
+@router.get(
+    "/registrations/{registration_id}",
+    response_model=RegistrationPublic,
+    summary="One registration (its ETag is for corrections)",
+)
+async def get_registration(
+    conn: Connection, principal: Staff, registration_id: UUID, response: Response
+) -> Any:
+    found = await service.get_registration(conn, principal, registration_id)
+    response.headers.update(_etag(found["version"]))
+    return found
+
+
+@router.patch(
+    "/registrations/{registration_id}",
+    response_model=RegistrationPublic,
+    summary="Correct or void a registration, with a reason (coordinators; needs If-Match)",
+    responses={
+        409: {"description": "The registration is voided"},
+        412: {"description": "Changed since you read it"},
+        428: {"description": "If-Match is missing"},
+    },
+)
+async def correct_registration(
+    conn: Connection,
+    principal: Coordinator,
+    registration_id: UUID,
+    body: RegistrationUpdate,
+    response: Response,
+    if_match: Annotated[str | None, Header(alias="If-Match", max_length=100)] = None,
+) -> Any:
+    corrected = await service.correct_registration(
+        conn, principal, registration_id, if_match, body.model_dump(exclude_unset=True)
+    )
+    response.headers.update(_etag(corrected["version"]))
+    return corrected
+
+
+class ImportResult(ApiModel):
+    registrations: int
+    residents_created: int
+
+
+@router.post(
+    "/registrations/import",
+    response_model=ImportResult,
+    status_code=201,
+    summary="Import a room's list (CSV); all rows or none, every bad row reported",
+    openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+async def import_registrations(
+    request: Request,
+    conn: Connection,
+    principal: Coordinator,
+    room: Annotated[str, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")],
+) -> Any:
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("cp1252")  # Excel's "CSV" on Windows
+        except UnicodeDecodeError:
+            raise InvalidInput([("body", "not UTF-8 or Windows-1252 text")]) from None
+    try:
+        rows = list(read_csv(text))
+    except (ImportFormatError, csv.Error) as exc:
+        raise InvalidInput([("body", str(exc))]) from None
+    return await service.import_registrations(conn, principal, room, rows)

@@ -1,0 +1,73 @@
+"""/residents: the people the desk helps (volunteers and coordinators of their rooms)."""
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from api.db import Connection
+from api.deps import Staff
+from api.idempotency.deps import IdempotencyKey
+from api.residents import service
+from api.residents.schemas import ResidentCreate, ResidentPage, ResidentPublic, ResidentUpdate
+from api.schemas import Cursor, Limit, decode_cursor, page
+
+router = APIRouter(tags=["residents"])
+
+
+@router.post(
+    "/residents",
+    response_model=ResidentPublic,
+    status_code=201,
+    summary="Register a resident (only `room` is needed)",
+    responses={
+        409: {"description": "The same Idempotency-Key is still being handled"},
+        422: {"description": "The Idempotency-Key was used for another body"},
+    },
+)
+async def create_resident(
+    idempotency: IdempotencyKey, conn: Connection, principal: Staff, body: ResidentCreate
+) -> Any:
+    data = body.model_dump()
+    if replay := await idempotency.begin(principal, body.model_dump(mode="json")):
+        return replay
+    created = ResidentPublic.model_validate(await service.create_resident(conn, principal, data))
+    await idempotency.complete(conn, 201, created.model_dump(mode="json", by_alias=True))
+    return created
+
+
+@router.get("/residents", response_model=ResidentPage, summary="Residents your rooms serve")
+async def list_residents(
+    conn: Connection,
+    principal: Staff,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    room: Annotated[str | None, Query(max_length=60)] = None,
+    code: Annotated[str | None, Query(max_length=7, description="A resident's code")] = None,
+) -> Any:
+    after = decode_cursor(cursor, str)
+    rows = await service.list_residents(
+        conn,
+        principal,
+        limit=limit,
+        after=(after[0], "") if after else None,
+        room=room,
+        code=code,
+    )
+    return page(rows, limit, key=lambda r: [r["code"]])
+
+
+@router.get("/residents/{resident_id}", response_model=ResidentPublic, summary="One resident")
+async def get_resident(conn: Connection, principal: Staff, resident_id: UUID) -> Any:
+    return await service.get_resident(conn, principal, resident_id)
+
+
+@router.patch(
+    "/residents/{resident_id}", response_model=ResidentPublic, summary="Change a resident"
+)
+async def update_resident(
+    conn: Connection, principal: Staff, resident_id: UUID, body: ResidentUpdate
+) -> Any:
+    return await service.update_resident(
+        conn, principal, resident_id, body.model_dump(exclude_unset=True)
+    )

@@ -1,0 +1,265 @@
+"""Residents: scoped to the rooms that serve them; every read and write is audited."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, Table, exists, false, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.audit.service import record, record_many
+from api.base import utcnow
+from api.deps import Principal
+from api.errors import Forbidden, InvalidInput, NotFound
+from api.residents.models import Resident, ResidentRoom
+from api.rooms import service as rooms
+from api.rooms.models import Room
+
+_resident: Table = Resident.__table__  # type: ignore[attr-defined]
+_resident_room: Table = ResidentRoom.__table__  # type: ignore[attr-defined]
+_room: Table = Room.__table__  # type: ignore[attr-defined]
+
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+_COLUMNS = (
+    _resident.c.id,
+    _resident.c.code,
+    _resident.c.name,
+    _resident.c.contact,
+    _resident.c.birth_year,
+    _resident.c.age_band,
+    _resident.c.postcode_area,
+    _resident.c.languages,
+    _resident.c.home_room_id,
+    _resident.c.created_at,
+    _resident.c.updated_at,
+)
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+    return f"{raw[:3]}-{raw[3:]}"
+
+
+def normal_code(code: str) -> str:
+    raw = code.upper().replace("-", "")
+    return f"{raw[:3]}-{raw[3:]}"
+
+
+def served_by(principal: Principal) -> Any:
+    """The condition 'a room of this caller serves the resident'."""
+    if not principal.room_ids:
+        return false()
+    return exists().where(
+        _resident_room.c.resident_id == _resident.c.id,
+        _resident_room.c.room_id.in_(principal.room_ids),
+    )
+
+
+def readable_residents(principal: Principal) -> Select[Any]:
+    """The one query every list, get and export of residents starts from."""
+    return select(*_COLUMNS).where(served_by(principal), _resident.c.erased_at.is_(None))
+
+
+def require_room(principal: Principal, room: rooms.RoomRef | None, slug: str) -> rooms.RoomRef:
+    if room is None:
+        raise InvalidInput([("room", f"unknown room '{slug[:60]}'")])
+    if room.id not in principal.room_ids:
+        raise Forbidden("You work for other rooms than this one.")
+    return room
+
+
+async def link_room(conn: AsyncConnection, resident_id: uuid.UUID, room_id: int, on: date) -> None:
+    """Record that a room serves a resident (once)."""
+    values = {"resident_id": resident_id, "room_id": room_id, "since": on}
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    await conn.execute(dialect.insert(_resident_room).values(**values).on_conflict_do_nothing())
+
+
+async def insert_resident(
+    conn: AsyncConnection, principal: Principal, room_id: int, fields: dict[str, Any]
+) -> uuid.UUID:
+    resident_id = uuid.uuid4()
+    now = utcnow()
+    fields = {"languages": [], **fields}
+    for _ in range(5):
+        try:
+            async with conn.begin_nested():
+                await conn.execute(
+                    insert(_resident).values(
+                        id=resident_id,
+                        code=new_code(),
+                        home_room_id=room_id,
+                        created_by=principal.id,
+                        created_at=now,
+                        updated_at=now,
+                        **fields,
+                    )
+                )
+            break
+        except IntegrityError as exc:
+            if "code" not in str(exc.orig):
+                raise
+            continue  # a code taken already: draw again
+    else:
+        raise RuntimeError("could not draw a free resident code")
+    await link_room(conn, resident_id, room_id, now.date())
+    await record(
+        conn,
+        actor=principal,
+        action="resident.create",
+        object_type="resident",
+        object_id=resident_id,
+        resident_id=resident_id,
+    )
+    return resident_id
+
+
+async def _rooms_of(conn: AsyncConnection, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    out: dict[uuid.UUID, list[str]] = defaultdict(list)
+    if ids:
+        result = await conn.execute(
+            select(_resident_room.c.resident_id, _room.c.slug)
+            .join(_room, _room.c.id == _resident_room.c.room_id)
+            .where(_resident_room.c.resident_id.in_(ids))
+            .order_by(_room.c.slug)
+        )
+        for resident_id, slug in result:
+            out[resident_id].append(slug)
+    return out
+
+
+async def _public(conn: AsyncConnection, rows: list[Any]) -> list[dict[str, Any]]:
+    served = await _rooms_of(conn, [r.id for r in rows])
+    ref = await rooms.reference(conn)
+    return [
+        {**r._mapping, "home_room": ref.room_slugs[r.home_room_id], "rooms": served[r.id]}
+        for r in rows
+    ]
+
+
+async def create_resident(
+    conn: AsyncConnection, principal: Principal, data: dict[str, Any]
+) -> dict[str, Any]:
+    slug = data.pop("room")
+    room = require_room(principal, await rooms.room_ref(conn, slug), slug)
+    resident_id = await insert_resident(conn, principal, room.id, data)
+    return await get_resident(conn, principal, resident_id, audit=False)
+
+
+async def get_resident(
+    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, *, audit: bool = True
+) -> dict[str, Any]:
+    row = (
+        await conn.execute(readable_residents(principal).where(_resident.c.id == resident_id))
+    ).first()
+    if row is None:
+        raise NotFound("There is no such resident among the people your rooms serve.")
+    if audit:
+        await record(
+            conn,
+            actor=principal,
+            action="resident.read",
+            object_type="resident",
+            object_id=resident_id,
+            resident_id=resident_id,
+        )
+    return (await _public(conn, [row]))[0]
+
+
+async def list_residents(
+    conn: AsyncConnection,
+    principal: Principal,
+    *,
+    limit: int,
+    after: tuple[str, str] | None,
+    room: str | None,
+    code: str | None,
+) -> list[dict[str, Any]]:
+    query = readable_residents(principal)
+    if room is not None:
+        ref = await rooms.room_ref(conn, room)
+        query = query.where(
+            exists().where(
+                _resident_room.c.resident_id == _resident.c.id,
+                _resident_room.c.room_id == (ref.id if ref else -1),
+            )
+        )
+    if code is not None:
+        query = query.where(_resident.c.code == normal_code(code))
+    if after is not None:
+        query = query.where(_resident.c.code > after[0])
+    rows = list(await conn.execute(query.order_by(_resident.c.code).limit(limit + 1)))
+    page = rows[:limit]
+    await record_many(
+        conn,
+        [
+            {
+                "actor": principal,
+                "action": "resident.list",
+                "object_type": "resident",
+                "object_id": r.id,
+                "resident_id": r.id,
+            }
+            for r in page
+        ],
+    )
+    return await _public(conn, rows)
+
+
+async def update_resident(
+    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, changes: dict[str, Any]
+) -> dict[str, Any]:
+    await get_resident(conn, principal, resident_id, audit=False)
+    if changes:
+        await conn.execute(
+            update(_resident)
+            .where(_resident.c.id == resident_id)
+            .values(**changes, updated_at=utcnow())
+        )
+    await record(
+        conn,
+        actor=principal,
+        action="resident.update",
+        object_type="resident",
+        object_id=resident_id,
+        resident_id=resident_id,
+        details={"fields": sorted(changes)},
+    )
+    return await get_resident(conn, principal, resident_id, audit=False)
+
+
+async def resident_for_help(
+    conn: AsyncConnection, *, resident_id: uuid.UUID | None, code: str | None
+) -> uuid.UUID:
+    """Any room may register help for a resident whose id or code it is given."""
+    condition = (
+        _resident.c.id == resident_id
+        if resident_id is not None
+        else _resident.c.code == normal_code(code or "")
+    )
+    found = (
+        await conn.execute(select(_resident.c.id).where(condition, _resident.c.erased_at.is_(None)))
+    ).scalar()
+    if found is None:
+        name = "residentId" if resident_id is not None else "residentCode"
+        raise InvalidInput([(name, "no resident with this id or code")])
+    return found
+
+
+async def ids_for_codes(conn: AsyncConnection, codes: list[str]) -> dict[str, uuid.UUID]:
+    """The ids of the (not erased) residents with these codes."""
+    found: dict[str, uuid.UUID] = {}
+    for i in range(0, len(codes), 5000):
+        result = await conn.execute(
+            select(_resident.c.code, _resident.c.id).where(
+                _resident.c.code.in_(codes[i : i + 5000]), _resident.c.erased_at.is_(None)
+            )
+        )
+        found.update((code, id_) for code, id_ in result)
+    return found
