@@ -82,6 +82,13 @@ def build(app: FastAPI, settings: Settings) -> dict[str, Any]:
             responses.pop("422", None)
             for code, text in _STANDARD_ERRORS.items():
                 responses.setdefault(code, {"description": text})
+            if operation.get("security"):
+                responses.setdefault("401", {"description": "No valid access token"})
+                responses.setdefault("403", {"description": "Your role may not do this"})
+            if any(p["in"] == "path" for p in operation.get("parameters", [])):
+                responses.setdefault(
+                    "404", {"description": "Not found, or not yours to know about"}
+                )
             for code, response in responses.items():
                 if code.startswith(("2", "3")):
                     response.setdefault("headers", {})["API-Version"] = _VERSION_HEADER

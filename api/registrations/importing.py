@@ -70,7 +70,11 @@ def read_csv(text: str) -> Iterator[tuple[int, dict[str, str]]]:
 
 
 def _date(value: str) -> date:
-    for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d-%m-%y"):
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        pass
+    for fmt in ("%d-%m-%Y", "%d/%m/%Y", "%d-%m-%y"):
         try:
             return datetime.strptime(value, fmt).date()
         except ValueError:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.service import record, record_many
 from api.base import utcnow
+from api.db import bulk_insert
 from api.deps import Principal
 from api.errors import AppError, Conflict, InvalidInput, NotFound, PreconditionFailed
 from api.registrations.importing import parse_import_row
@@ -289,13 +290,14 @@ async def import_registrations(
             errors[:1000], detail=f"{len(errors)} line(s) are not right; nothing was imported."
         )
     # new residents named on the list: one per distinct name within this file
-    created: dict[str, uuid.UUID] = {}
-    for item in parsed:
-        name = item["resident_name"]
-        if name and not item["resident_code"] and name not in created:
-            created[name] = await residents.insert_resident(
-                conn, principal, room.id, {"name": name}
-            )
+    names = list(
+        dict.fromkeys(
+            item["resident_name"]
+            for item in parsed
+            if item["resident_name"] and not item["resident_code"]
+        )
+    )
+    created = await residents.insert_named_residents(conn, principal, room.id, names, day)
     now = utcnow()
     batch: list[dict[str, Any]] = []
     served: dict[uuid.UUID, date] = {}
@@ -328,18 +330,17 @@ async def import_registrations(
             }
         )
         if len(batch) == 5000:
-            await conn.execute(insert(_reg), batch)
+            await bulk_insert(conn, _reg, batch)
             done += len(batch)
             batch = []
             if progress:
                 progress(done)
     if batch:
-        await conn.execute(insert(_reg), batch)
+        await bulk_insert(conn, _reg, batch)
         done += len(batch)
         if progress:
             progress(done)
-    for resident_id, first in served.items():
-        await residents.link_room(conn, resident_id, room.id, first)
+    await residents.link_rooms(conn, [(r, room.id, first) for r, first in served.items()])
     await record_many(
         conn,
         [

@@ -76,9 +76,16 @@ def require_room(principal: Principal, room: rooms.RoomRef | None, slug: str) ->
 
 async def link_room(conn: AsyncConnection, resident_id: uuid.UUID, room_id: int, on: date) -> None:
     """Record that a room serves a resident (once)."""
-    values = {"resident_id": resident_id, "room_id": room_id, "since": on}
+    await link_rooms(conn, [(resident_id, room_id, on)])
+
+
+async def link_rooms(conn: AsyncConnection, links: list[tuple[uuid.UUID, int, date]]) -> None:
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    await conn.execute(dialect.insert(_resident_room).values(**values).on_conflict_do_nothing())
+    for i in range(0, len(links), 5000):
+        values = [
+            {"resident_id": r, "room_id": room, "since": on} for r, room, on in links[i : i + 5000]
+        ]
+        await conn.execute(dialect.insert(_resident_room).values(values).on_conflict_do_nothing())
 
 
 async def insert_resident(
@@ -118,6 +125,58 @@ async def insert_resident(
         resident_id=resident_id,
     )
     return resident_id
+
+
+async def insert_named_residents(
+    conn: AsyncConnection, principal: Principal, room_id: int, names: list[str], on: date
+) -> dict[str, uuid.UUID]:
+    """One new resident per name (an imported list), in a few statements."""
+    if not names:
+        return {}
+    now = utcnow()
+    ids = {name: uuid.uuid4() for name in names}
+    for _ in range(5):
+        codes: set[str] = set()
+        while len(codes) < len(names):
+            codes.add(new_code())
+        rows = [
+            {
+                "id": ids[name],
+                "code": code,
+                "name": name,
+                "languages": [],
+                "home_room_id": room_id,
+                "created_by": principal.id,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for name, code in zip(names, codes, strict=True)
+        ]
+        try:
+            async with conn.begin_nested():
+                for i in range(0, len(rows), 5000):
+                    await conn.execute(insert(_resident), rows[i : i + 5000])
+            break
+        except IntegrityError as exc:
+            if "code" not in str(exc.orig):
+                raise
+    else:
+        raise RuntimeError("could not draw free resident codes")
+    await link_rooms(conn, [(i, room_id, on) for i in ids.values()])
+    await record_many(
+        conn,
+        [
+            {
+                "actor": principal,
+                "action": "resident.create",
+                "object_type": "resident",
+                "object_id": i,
+                "resident_id": i,
+            }
+            for i in ids.values()
+        ],
+    )
+    return ids
 
 
 async def _rooms_of(conn: AsyncConnection, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
