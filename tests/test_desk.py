@@ -285,3 +285,40 @@ async def test_lists_filter_and_page_without_repeats(client, desk):
         },
     )
     assert len(window.json()["items"]) == 3
+
+
+@pytest.mark.parametrize(
+    "room", ["casa-jepie-makandra", "multibron", "de-handreiking", "samen-sterk"]
+)
+async def test_the_desk_flow_works_for_every_room(client, room):
+    volunteer = await headers_for(client, f"volunteer.{room}")
+    created = await client.post(
+        "/registrations",
+        headers=volunteer,
+        json={
+            "room": room,
+            "activity": "computer-skills",
+            "occurredOn": YESTERDAY,
+            "resident": {"languages": ["en"]},
+        },
+    )
+    assert created.status_code == 201
+    resident_id = created.json()["residentId"]
+    again = await client.post(
+        "/registrations",
+        headers=volunteer,
+        json={
+            "room": room,
+            "activity": "dutch-language",
+            "occurredOn": YESTERDAY,
+            "residentId": resident_id,
+        },
+    )
+    assert again.status_code == 201
+    history = await client.get(
+        "/registrations", headers=volunteer, params={"residentId": resident_id}
+    )
+    activities = sorted(r["activity"] for r in history.json()["items"])
+    assert activities == ["computer-skills", "dutch-language"]
+    mine = (await client.get("/residents", headers=volunteer)).json()["items"]
+    assert [r["id"] for r in mine] == [resident_id]
