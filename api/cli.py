@@ -36,7 +36,7 @@ def _settings() -> Settings:
 def _sync_engine(settings: Settings) -> Engine:
     url = sync_url(settings.database_url)
     ensure_sqlite_dir(url)
-    return create_engine(url)
+    return create_engine(url, hide_parameters=True)
 
 
 def alembic_config(settings: Settings) -> Config:

@@ -51,9 +51,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def engine_options(settings: Settings) -> dict[str, Any]:
+    # statement parameters hold personal data: never put them into error messages
     if settings.is_sqlite:
-        return {}
+        return {"hide_parameters": True}
     return {
+        "hide_parameters": True,
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,
         "pool_timeout": settings.db_pool_timeout,

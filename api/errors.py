@@ -11,7 +11,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -185,6 +185,19 @@ def _is_database_unavailable(exc: BaseException) -> bool:
     return False
 
 
+def log_failure(exc: BaseException) -> None:
+    """Log an unexpected failure. A database error's text can hold row values (PostgreSQL's
+    DETAIL line), so for those only the driver's error class and SQLSTATE are logged."""
+    if isinstance(exc, DBAPIError):
+        log.error(
+            "database_error",
+            error=type(exc.orig).__name__,
+            sqlstate=getattr(exc.orig, "sqlstate", None),
+        )
+    else:
+        log.error("unhandled_error", error=type(exc).__name__, exc_info=exc)
+
+
 def install(app: FastAPI) -> None:
     async def on_app_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, AppError)
@@ -212,7 +225,14 @@ def install(app: FastAPI) -> None:
                 type_=problem_type("unavailable"),
                 headers={"Retry-After": "2"},
             )
-        log.error("unhandled_error", error=type(exc).__name__, exc_info=exc)
+        if isinstance(exc, DataError):  # text the database cannot store, such as NUL
+            return problem_response(
+                400,
+                "The request holds characters or values that cannot be stored.",
+                title="Invalid input",
+                type_=problem_type("invalid-input"),
+            )
+        log_failure(exc)
         return problem_response(
             500,
             "Something went wrong on our side. The request id identifies it in our logs.",

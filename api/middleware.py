@@ -16,7 +16,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import API_VERSION
-from api.errors import problem_response, problem_type
+from api.errors import log_failure, problem_response, problem_type
 
 log = structlog.get_logger("api.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -106,7 +106,7 @@ class RequestContextMiddleware:
                 await self._send_problem(send, extra, 413, "The request body is too large.")
             status_holder[0] = 413
         except Exception as exc:
-            log.error("unhandled_error", error=type(exc).__name__, exc_info=exc)
+            log_failure(exc)
             if not response_started:
                 await self._send_problem(
                     send,

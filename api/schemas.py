@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Sequence
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 import orjson
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from api.errors import InvalidInput
@@ -22,7 +22,10 @@ class ApiModel(BaseModel):
 
 
 class InputModel(ApiModel):
-    """A request body: unknown fields are an error, strings are trimmed."""
+    """A request body: unknown fields are an error, strings are trimmed.
+
+    In a PATCH body an optional field may be left out, but only the fields named in
+    `nullable` may be set to null (the others have no 'empty' value to store)."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -30,6 +33,16 @@ class InputModel(ApiModel):
         extra="forbid",
         str_strip_whitespace=True,
     )
+    nullable: ClassVar[frozenset[str]] = frozenset()
+    partial: ClassVar[bool] = False
+
+    @model_validator(mode="after")
+    def _no_null_for_required_columns(self) -> Self:
+        if self.partial:
+            for name in self.model_fields_set:
+                if getattr(self, name) is None and name not in self.nullable:
+                    raise ValueError(f"{to_camel(name)} may be left out, but not be null")
+        return self
 
 
 T = TypeVar("T")
@@ -83,6 +96,7 @@ def decode_cursor(cursor: str | None, *types: type) -> list[Any] | None:
         values = None
     if (
         not isinstance(values, list)
+        or any(isinstance(v, str) and "\x00" in v for v in values)
         or len(values) != len(types)
         or not all(type(v) is t for v, t in zip(values, types, strict=True))
     ):

@@ -1,7 +1,7 @@
 """Accounts over the wire."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -15,7 +15,7 @@ Username = Field(
     examples=["volunteer.multibron"],
 )
 UserRole = Literal["volunteer", "coordinator", "stadsdeel", "admin"]
-RoomSlug = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)
+RoomSlugItem = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
 Password = Field(None, min_length=10, max_length=128)
 
 
@@ -23,13 +23,16 @@ class UserCreate(InputModel):
     username: str = Username
     display_name: Text = Field(min_length=1, max_length=120)
     role: UserRole
-    rooms: list[str] = Field(default_factory=list, max_length=20)
+    rooms: list[RoomSlugItem] = Field(default_factory=list, max_length=20)
     password: str | None = Password
 
 
 class UserUpdate(InputModel):
+    partial = True
+    nullable = frozenset()
+
     display_name: Text | None = Field(None, min_length=1, max_length=120)
-    rooms: list[str] | None = Field(None, max_length=20)
+    rooms: list[RoomSlugItem] | None = Field(None, max_length=20)
     active: bool | None = None
     password: str | None = Password
 
@@ -58,6 +61,9 @@ class ClientCreate(InputModel):
 
 
 class ClientUpdate(InputModel):
+    partial = True
+    nullable = frozenset()
+
     description: Text | None = Field(None, min_length=1, max_length=200)
     active: bool | None = None
 

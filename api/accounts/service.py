@@ -181,8 +181,12 @@ async def update_user(
     changes: dict[str, Any],
 ) -> dict[str, Any]:
     current = await get_user(conn, principal, user_id)
-    if principal.role == "coordinator" and user_id == principal.id:
-        raise Forbidden("A coordinator does not manage its own account.")
+    if principal.role == "coordinator":
+        if user_id == principal.id:
+            raise Forbidden("A coordinator does not manage its own account.")
+        personal = {"password", "active", "display_name"} & set(changes)
+        if personal and not set(current["rooms"]) <= set(principal.room_slugs):
+            raise Forbidden("This volunteer also serves rooms you do not coordinate; ask an admin.")
     values: dict[str, Any] = {}
     if "display_name" in changes:
         values["display_name"] = changes["display_name"]

@@ -27,7 +27,7 @@ async def list_events(
     principal: Admin,
     limit: Limit = 50,
     cursor: Cursor = None,
-    action: Annotated[str | None, Query(max_length=60)] = None,
+    action: Annotated[str | None, Query(max_length=60, pattern=r"^[a-z_.]+$")] = None,
     actor_id: Annotated[UUID | None, Query(alias="actorId")] = None,
     resident_id: Annotated[UUID | None, Query(alias="residentId")] = None,
     since: Annotated[

@@ -58,6 +58,6 @@ class LoginFailure(SQLModel, table=True):
     __table_args__ = (Index(None, "username", "at"), Index(None, "address", "at"))
 
     id: int | None = Field(default=None, primary_key=True)
-    username: str = Field(max_length=60)
+    username: str = Field(max_length=80)  # 'user:<username>' or 'client:<client id>'
     address: str = Field(max_length=64)
     at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Annotated, Any
 from urllib.parse import unquote
 
@@ -14,14 +13,16 @@ from sqlalchemy import select, update
 from api.accounts.models import UserAccount
 from api.audit.service import record
 from api.auth import service
+from api.auth.models import AuthSession
 from api.auth.schemas import Me, PasswordChange, Revoked, RevokeRequest, TokenRequest, TokenResponse
 from api.base import utcnow
 from api.db import Connection
 from api.deps import Anyone, bearer_token, client_address
-from api.errors import Forbidden, InvalidInput, problem_response, problem_type
+from api.errors import Forbidden, TooManyRequests, problem_response, problem_type
 
 router = APIRouter(tags=["auth"])
 _user = UserAccount.__table__  # type: ignore[attr-defined]
+_session = AuthSession.__table__  # type: ignore[attr-defined]
 
 
 def _grant_error(err: service.GrantError) -> Response:
@@ -47,7 +48,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
         return None
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError):  # binascii.Error is a ValueError
         return None
     client_id, sep, secret = decoded.partition(":")
     return (unquote(client_id), unquote(secret)) if sep else None
@@ -139,17 +140,44 @@ async def change_password(
     if principal.kind != "user":
         raise Forbidden("Partner systems rotate their secret through an admin.")
     auth: service.Auth = request.app.state.auth
+    name, address = f"user:{principal.name}", client_address(request)
+    # a stolen access token must not become an unthrottled password oracle
+    await service.serialise_attempts(conn, name)
+    wait = await service.throttled(conn, auth, name, address, utcnow())
+    if wait is not None:
+        raise TooManyRequests("Too many wrong passwords; wait.", headers={"Retry-After": str(wait)})
     stored = (
         await conn.execute(select(_user.c.password_hash).where(_user.c.id == principal.id))
     ).scalar_one()
     ok, _ = await anyio.to_thread.run_sync(auth.passwords.verify, body.current_password, stored)
     if not ok:
-        raise InvalidInput([("currentPassword", "is not your current password")])
+        await service.fail(conn, name, address, principal.id, "user")
+        return problem_response(
+            400,
+            "currentPassword is not your current password.",
+            title="Invalid input",
+            type_=problem_type("invalid-input"),
+            extra={
+                "invalidParams": [
+                    {"name": "currentPassword", "reason": "is not your current password"}
+                ]
+            },
+        )
     new_hash = await anyio.to_thread.run_sync(auth.passwords.hash, body.new_password)
     await conn.execute(
         update(_user)
         .where(_user.c.id == principal.id)
         .values(password_hash=new_hash, updated_at=utcnow())
+    )
+    # every other sign-in of this person ends; this one goes on
+    await conn.execute(
+        update(_session)
+        .where(
+            _session.c.user_id == principal.id,
+            _session.c.id != principal.session_id,
+            _session.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow(), revoked_reason="password_changed")
     )
     await record(
         conn,

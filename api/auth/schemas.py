@@ -7,24 +7,31 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import ApiModel, InputModel
 
+NO_NUL = r"^[^\x00]*$"
+
 
 class TokenRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     grant_type: str | None = Field(
-        None, description="`password`, `client_credentials` or `refresh_token`", max_length=40
+        None,
+        pattern=NO_NUL,
+        description="`password`, `client_credentials` or `refresh_token`",
+        max_length=40,
     )
-    username: str | None = Field(None, max_length=200)
-    password: str | None = Field(None, max_length=1024)
-    client_id: str | None = Field(None, max_length=200)
-    client_secret: str | None = Field(None, max_length=1024)
-    refresh_token: str | None = Field(None, max_length=1024)
+    username: str | None = Field(None, pattern=NO_NUL, max_length=200)
+    password: str | None = Field(None, pattern=NO_NUL, max_length=1024)
+    client_id: str | None = Field(None, pattern=NO_NUL, max_length=200)
+    client_secret: str | None = Field(None, pattern=NO_NUL, max_length=1024)
+    refresh_token: str | None = Field(None, pattern=NO_NUL, max_length=1024)
 
 
 class RevokeRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    token: str | None = Field(None, max_length=4096, description="A refresh or access token")
+    token: str | None = Field(
+        None, pattern=NO_NUL, max_length=4096, description="A refresh or access token"
+    )
     token_type_hint: str | None = Field(None, max_length=40)
 
 

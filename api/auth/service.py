@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import anyio
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.accounts.models import PartnerClient, UserAccount
@@ -50,10 +50,18 @@ class Auth:
     passwords: Passwords
 
 
-async def _throttled(
+async def serialise_attempts(conn: AsyncConnection, name: str) -> None:
+    """Sign-ins for one name take turns (PostgreSQL), so concurrent guesses cannot all be
+    checked before the first failure is counted. The lock ends with the transaction."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+
+
+async def throttled(
     conn: AsyncConnection, auth: Auth, name: str, address: str, now: datetime
 ) -> int | None:
-    """Seconds to wait when this name or address failed too often in the window, else None."""
+    """Seconds to wait when this name or address failed too often in the window, else None.
+    Names are namespaced: 'user:anna', 'client:madi'."""
     since = now - timedelta(seconds=auth.settings.login_window_seconds)
     limits = (
         (_failure.c.username == name, auth.settings.login_max_failures),
@@ -75,7 +83,7 @@ async def _throttled(
     return None
 
 
-async def _fail(
+async def fail(
     conn: AsyncConnection, name: str, address: str, actor_id: uuid.UUID | None, kind: str
 ) -> None:
     await conn.execute(_failure.insert().values(username=name, address=address, at=utcnow()))
@@ -137,14 +145,16 @@ async def _issue_refresh(conn: AsyncConnection, session_id: uuid.UUID, expires: 
 async def password_grant(
     conn: AsyncConnection, auth: Auth, username: str, password: str, address: str
 ) -> Tokens | GrantError:
-    name = username.strip().lower()[:60]
-    wait = await _throttled(conn, auth, name, address, utcnow())
+    username = username.strip().lower()[:60]
+    name = f"user:{username}"
+    await serialise_attempts(conn, name)
+    wait = await throttled(conn, auth, name, address, utcnow())
     if wait is not None:
         return GrantError("invalid_request", "Too many failed sign-ins; wait.", 429, wait)
     row = (
         await conn.execute(
             select(_user.c.id, _user.c.password_hash, _user.c.active, _user.c.role).where(
-                _user.c.username == name
+                _user.c.username == username
             )
         )
     ).first()
@@ -152,7 +162,7 @@ async def password_grant(
         auth.passwords.verify, password, row.password_hash if row else None
     )
     if row is None or not ok or not row.active:
-        await _fail(conn, name, address, row.id if row else None, "user")
+        await fail(conn, name, address, row.id if row else None, "user")
         return GrantError("invalid_grant", "The username or password is not right.")
     if new_hash:
         await conn.execute(
@@ -176,14 +186,16 @@ async def password_grant(
 async def client_credentials_grant(
     conn: AsyncConnection, auth: Auth, client_id: str, secret: str, address: str
 ) -> Tokens | GrantError:
-    name = client_id.strip().lower()[:60]
-    wait = await _throttled(conn, auth, name, address, utcnow())
+    client_id = client_id.strip().lower()[:60]
+    name = f"client:{client_id}"
+    await serialise_attempts(conn, name)
+    wait = await throttled(conn, auth, name, address, utcnow())
     if wait is not None:
         return GrantError("invalid_request", "Too many failed sign-ins; wait.", 429, wait)
     row = (
         await conn.execute(
             select(_client.c.id, _client.c.secret_hash, _client.c.active).where(
-                _client.c.client_id == name
+                _client.c.client_id == client_id
             )
         )
     ).first()
@@ -191,7 +203,7 @@ async def client_credentials_grant(
         auth.passwords.verify, secret, row.secret_hash if row else None
     )
     if row is None or not ok or not row.active:
-        await _fail(conn, name, address, row.id if row else None, "client")
+        await fail(conn, name, address, row.id if row else None, "client")
         return GrantError("invalid_client", "The client id or secret is not right.", 401)
     await conn.execute(delete(_failure).where(_failure.c.username == name))
     tokens = await _start_session(conn, auth, client_id=row.id)

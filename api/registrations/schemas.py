@@ -40,6 +40,9 @@ class RegistrationCreate(InputModel):
 
 
 class RegistrationUpdate(InputModel):
+    partial = True
+    nullable = frozenset({"note"})
+
     reason: Text = Field(min_length=3, max_length=500, description="Why this is corrected")
     activity: str | None = Field(None, pattern=ACTIVITY_PATTERN, max_length=40)
     occurred_on: date | None = None

@@ -42,6 +42,9 @@ class ResidentCreate(ResidentFields):
 
 
 class ResidentUpdate(InputModel):
+    partial = True
+    nullable = frozenset({"name", "contact", "birth_year", "age_band", "postcode_area"})
+
     name: Text | None = Field(None, max_length=120)
     contact: Text | None = Field(None, max_length=200)
     birth_year: int | None = Field(None, ge=1900, le=2100)

@@ -48,6 +48,9 @@ class PartnerPublic(ApiModel):
 class RoomUpdate(InputModel):
     """What an admin may change; the slug is a published identifier and stays."""
 
+    partial = True
+    nullable = frozenset({"address", "postcode"})
+
     name: Text | None = Field(None, min_length=1, max_length=120)
     neighbourhood: Text | None = Field(None, min_length=1, max_length=120)
     address: Text | None = Field(None, max_length=200)
