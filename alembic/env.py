@@ -31,6 +31,10 @@ def _render_item(type_: str, obj: Any, _ctx: Any) -> str | Literal[False]:
     return False
 
 
+# Replicas that start together take turns migrating (PostgreSQL), instead of racing.
+MIGRATION_LOCK = 7_272_742
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -64,6 +68,9 @@ def run_migrations_online() -> None:
     ensure_sqlite_dir(url)
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            conn.commit()
         _configure(conn)
         with context.begin_transaction():
             context.run_migrations()

@@ -40,10 +40,15 @@ def _sync_engine(settings: Settings) -> Engine:
 
 
 def alembic_config(settings: Settings) -> Config:
-    root = Path(__file__).resolve().parent.parent
-    config = Config(str(root / "alembic.ini"))
-    config.set_main_option("script_location", str(root / "alembic"))
-    return config
+    """Alembic's configuration from alembic.ini and alembic/ of this project: next to the
+    api package in a source checkout, or in the working directory (the container's /app)."""
+    for root in (Path(__file__).resolve().parent.parent, Path.cwd()):
+        if (root / "alembic.ini").exists() and (root / "alembic" / "env.py").exists():
+            config = Config(str(root / "alembic.ini"))
+            config.set_main_option("script_location", str(root / "alembic"))
+            return config
+    typer.secho("cannot find alembic.ini and alembic/: run bwk from the project folder", err=True)
+    raise typer.Exit(2)
 
 
 @app.command()
