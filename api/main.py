@@ -16,6 +16,7 @@ from api.audit.router import router as audit_router
 from api.auth.router import router as auth_router
 from api.auth.service import Auth
 from api.db import make_engine
+from api.indicators.router import router as indicators_router
 from api.logging import configure as configure_logging
 from api.middleware import RequestContextMiddleware
 from api.registrations.router import router as registrations_router
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         residents_router,
         registrations_router,
+        indicators_router,
         accounts_router,
         audit_router,
         health.router,

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
 
 from api import API_VERSION
 from api.schemas import Problem
@@ -35,6 +36,15 @@ _STANDARD_ERRORS = {
 }
 
 
+_EXTRA_MODELS: list[type[BaseModel]] = []
+
+
+def document_body(model: type[BaseModel]) -> dict[str, str]:
+    """A body a route reads itself (JSON or CSV): its schema still goes into the document."""
+    _EXTRA_MODELS.append(model)
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
 def build(app: FastAPI, settings: Settings) -> dict[str, Any]:
     doc = get_openapi(
         title="Buurtwerkkamers API",
@@ -56,6 +66,7 @@ def build(app: FastAPI, settings: Settings) -> dict[str, Any]:
             {"name": "auth", "description": "Tokens (OAuth2) and who you are."},
             {"name": "residents", "description": "The people the rooms help (staff only)."},
             {"name": "registrations", "description": "Help given, corrections, imports."},
+            {"name": "indicators", "description": "Figures and agreements for the district."},
             {"name": "accounts", "description": "Users and partner systems' clients."},
             {"name": "audit", "description": "The audit trail (admins)."},
             {"name": "health", "description": "Liveness and readiness."},
@@ -68,6 +79,10 @@ def build(app: FastAPI, settings: Settings) -> dict[str, Any]:
         "$defs"
     ].items():
         schemas[name] = schema
+    for model in _EXTRA_MODELS:
+        extra = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+        schemas.update(extra.pop("$defs", {}))
+        schemas[model.__name__] = extra
     problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     problem_schema.pop("$defs", None)
     schemas["Problem"] = problem_schema

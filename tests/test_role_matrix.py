@@ -25,6 +25,14 @@ SIGNED_IN = PUBLIC - {"anonymous"}
 ADMIN = {"admin"}
 ADMIN_OR_COORDINATOR = {"admin", "coordinator.multibron"}
 PEOPLE = SIGNED_IN - {"madi", "pbazo"}
+READERS = {
+    "admin",
+    "stadsdeel",
+    "coordinator.multibron",
+    "volunteer.multibron",
+    "volunteer.samen-sterk",
+}
+DISTRICT = {"admin", "stadsdeel"}
 STAFF = {"coordinator.multibron", "volunteer.multibron", "volunteer.samen-sterk"}
 COORDINATOR = {"coordinator.multibron"}
 
@@ -63,6 +71,9 @@ MATRIX: dict[str, tuple[set[str], dict | None]] = {
     "GET /registrations/{registration_id}": (STAFF, None),
     "PATCH /registrations/{registration_id}": (COORDINATOR, {}),
     "POST /registrations/import": (COORDINATOR, None),
+    "GET /indicators/performance": (READERS, None),
+    "GET /targets": (READERS, None),
+    "PUT /targets/{year}": (DISTRICT, {}),
 }
 
 
@@ -102,6 +113,7 @@ async def path_values(client, callers):
         "client_id": venzo["id"],
         "resident_id": str(uuid.uuid4()),
         "registration_id": str(uuid.uuid4()),
+        "year": 2031,
     }
 
 

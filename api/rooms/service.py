@@ -195,3 +195,11 @@ async def room_ref(conn: AsyncConnection, slug: str) -> RoomRef | None:
 
 async def activity_id(conn: AsyncConnection, code: str) -> int | None:
     return (await reference(conn, activity=code)).activities.get(code)
+
+
+async def activity_units(conn: AsyncConnection) -> dict[str, str]:
+    """Activity code -> the unit its target counts in, in the published order."""
+    rows = await conn.execute(
+        select(_activity.code, _activity.target_unit).order_by(_activity.position)
+    )
+    return {code: unit for code, unit in rows}  # noqa: C416 - rows are Row objects

@@ -1,0 +1,82 @@
+"""CSV that opens cleanly in Excel with Dutch settings: semicolons, decimal commas, a UTF-8
+byte-order mark, CRLF, and no cell that Excel would run as a formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, float):
+        return f"{value:.3f}".rstrip("0").rstrip(".").replace(".", ",")
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    # a leading apostrophe makes Excel show the text instead of running it
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def render(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([cell(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def performance_rows(data: dict[str, Any]) -> Iterable[list[Any]]:
+    start, end = data["period"]["start"].isoformat(), data["period"]["end"].isoformat()
+    for room in data["rooms"]:
+        for f in room["indicators"]:
+            yield [
+                data["year"],
+                start,
+                end,
+                room["room"],
+                f["indicator"],
+                f["unit"],
+                f["target"],
+                f["realised"],
+                f["attainment"],
+                f["expected_to_date"],
+                None,
+            ]
+    for f in data["totals"]["indicators"]:
+        yield [
+            data["year"],
+            start,
+            end,
+            "totaal",
+            f["indicator"],
+            f["unit"],
+            f["target"],
+            f["realised"],
+            f["attainment"],
+            f["expected_to_date"],
+            f["realised_sum_of_rooms"],
+        ]
+
+
+PERFORMANCE_HEADER = [
+    "jaar",
+    "van",
+    "tot en met",
+    "kamer",
+    "indicator",
+    "eenheid",
+    "doel",
+    "gerealiseerd",
+    "realisatiegraad",
+    "verwacht tot nu",
+    "som van de kamers",
+]

@@ -1,0 +1,154 @@
+"""/indicators/performance and /targets: the figures the district pulls, and its agreements."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import ValidationError
+
+from api.db import Connection
+from api.deps import Allow, Principal
+from api.errors import InvalidInput
+from api.indicators import export, service, targets
+from api.indicators.periods import period
+from api.indicators.schemas import Performance, TargetPage, TargetSet
+from api.openapi import document_body
+from api.schemas import Cursor, Limit, decode_cursor, page
+
+router = APIRouter(tags=["indicators"])
+
+Readers = Annotated[Principal, Depends(Allow("stadsdeel", "admin", "coordinator", "volunteer"))]
+District = Annotated[Principal, Depends(Allow("stadsdeel", "admin"))]
+Year = Annotated[int, Query(ge=2000, le=2100, examples=[2019])]
+Rooms = Annotated[
+    list[str],
+    Query(max_length=20, description="Room slugs (repeatable); default: every room you may see"),
+]
+CSV_MEDIA = "text/csv"
+
+
+def _wants_csv(request: Request, format_: str | None) -> bool:
+    if format_ is not None:
+        return format_ == "csv"
+    return CSV_MEDIA in request.headers.get("accept", "")
+
+
+@router.get(
+    "/indicators/performance",
+    response_model=Performance,
+    summary="Targets against realised figures for a year, quarter or month",
+    responses={200: {"content": {CSV_MEDIA: {"schema": {"type": "string"}}}}},
+)
+async def performance(
+    request: Request,
+    conn: Connection,
+    principal: Readers,
+    year: Year,
+    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
+    month: Annotated[int | None, Query(ge=1, le=12)] = None,
+    room: Rooms = [],  # noqa: B006 - FastAPI copies defaults
+    format_: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
+) -> Any:
+    data = await service.performance(conn, principal, period(year, quarter, month), room)
+    if _wants_csv(request, format_):
+        name = (
+            f"prestaties-{year}"
+            + (f"-q{quarter}" if quarter else "")
+            + (f"-{month:02d}" if month else "")
+        )
+        return Response(
+            export.render(export.PERFORMANCE_HEADER, export.performance_rows(data)),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return data
+
+
+@router.get("/targets", response_model=TargetPage, summary="Performance agreements")
+async def list_targets(
+    conn: Connection,
+    principal: Readers,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    room: Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Any:
+    after = decode_cursor(cursor, int, int, str)
+    rows = await targets.list_targets(
+        conn,
+        principal,
+        year=year,
+        room=room,
+        limit=limit,
+        after=(after[0], after[1], after[2]) if after else None,
+    )
+    return page(rows, limit, key=lambda r: [r["year"], r["room_id"], r["indicator"]])
+
+
+@router.put(
+    "/targets/{year}",
+    response_model=TargetPage,
+    summary="Set a year's agreements (JSON or CSV); the year becomes exactly these",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": document_body(TargetSet)},
+                CSV_MEDIA: {"schema": {"type": "string"}},
+            },
+            "required": True,
+        }
+    },
+)
+async def replace_targets(
+    request: Request,
+    conn: Connection,
+    principal: District,
+    year: Annotated[int, Path(ge=2000, le=2100)],
+) -> Any:
+    raw = await request.body()
+    if request.headers.get("content-type", "").startswith(CSV_MEDIA):
+        items = _csv_items(raw)
+    else:
+        try:
+            items = [i.model_dump() for i in TargetSet.model_validate_json(raw).items]
+        except ValidationError as exc:
+            raise InvalidInput(
+                [(".".join(map(str, e["loc"])) or "body", e["msg"]) for e in exc.errors()]
+            ) from None
+    await targets.replace_year(conn, principal, year, items)
+    rows = await targets.list_targets(conn, principal, year=year, room=None, limit=1000, after=None)
+    return page(rows, 1000, key=lambda r: [r["year"], r["room_id"], r["indicator"]])
+
+
+def _csv_items(raw: bytes) -> list[dict[str, Any]]:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput([("body", "not UTF-8 text")]) from None
+    first = text.split("\n", 1)[0]
+    reader = csv.DictReader(io.StringIO(text), delimiter=";" if ";" in first else ",")
+    items, errors = [], []
+    for line, row in enumerate(reader, start=2):
+        try:
+            items.append(
+                TargetSet.model_validate(
+                    {
+                        "items": [
+                            {
+                                k: (row.get(k) or "").strip()
+                                for k in ("room", "indicator", "unit", "value")
+                            }
+                        ]
+                    }
+                )
+                .items[0]
+                .model_dump()
+            )
+        except ValidationError as exc:
+            errors += [(f"line {line}", e["msg"]) for e in exc.errors()]
+    if errors:
+        raise InvalidInput(errors[:200])
+    return items

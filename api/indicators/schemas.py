@@ -1,0 +1,75 @@
+"""Indicators and targets over the wire."""
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field
+
+from api.schemas import ApiModel, InputModel, Page
+
+Unit = Literal["services", "participants"]
+Number = int | float
+
+
+class PeriodPublic(ApiModel):
+    start: date
+    end: date
+
+
+class IndicatorFigure(ApiModel):
+    indicator: str = Field(description="An activity code, or unique-visitors")
+    unit: Unit
+    target: Number | None = Field(description="The year's target, pro rata for the period")
+    realised: int
+    attainment: Number | None = Field(description="realised / target; null without a target")
+    expected_to_date: Number | None = Field(
+        description="The target pro rata up to today; the whole target for a closed period",
+        # a number, not a date, whatever its name suggests to the ADR linter
+        json_schema_extra={"format": "double"},
+    )
+
+
+class TotalFigure(IndicatorFigure):
+    realised_sum_of_rooms: int = Field(
+        description="The plain sum of the rooms' figures (for distinct counts: people who "
+        "visited several rooms count once in `realised`, once per room here)"
+    )
+
+
+class RoomFigures(ApiModel):
+    room: str
+    indicators: list[IndicatorFigure]
+
+
+class Totals(ApiModel):
+    indicators: list[TotalFigure]
+
+
+class Performance(ApiModel):
+    year: int
+    period: PeriodPublic
+    rooms: list[RoomFigures]
+    totals: Totals
+
+
+class TargetPublic(ApiModel):
+    year: int
+    room: str
+    indicator: str
+    unit: Unit
+    value: int
+
+
+class TargetPage(Page[TargetPublic]):
+    pass
+
+
+class TargetItem(InputModel):
+    room: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)
+    indicator: str = Field(pattern=r"^[a-z]+(-[a-z]+)*$", max_length=40)
+    unit: Unit
+    value: int = Field(ge=0, le=1_000_000)
+
+
+class TargetSet(InputModel):
+    items: list[TargetItem] = Field(max_length=1000)

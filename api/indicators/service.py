@@ -1,0 +1,186 @@
+"""Targets against realised figures, counted by SQL aggregates over live registrations.
+
+Counting rules (the contract's): services add up headcounts; participants and unique
+visitors are distinct residents; district totals of distinct counts are distinct across
+the rooms, with the plain sum of the rooms beside them. Voided registrations never count;
+erased residents still do (their registrations keep an anonymous id).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Table, and_, func, literal, null, select, text, tuple_, union_all
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.deps import Principal
+from api.errors import Forbidden, InvalidInput
+from api.indicators.models import Target
+from api.indicators.periods import Period, today
+from api.registrations.models import Registration
+from api.rooms import service as rooms
+
+UNIQUE_VISITORS = "unique-visitors"
+_reg: Table = Registration.__table__  # type: ignore[attr-defined]
+_target: Table = Target.__table__  # type: ignore[attr-defined]
+DISTRICT_ROLES = {"stadsdeel", "admin"}
+
+
+def readable_rooms(principal: Principal, wanted: list[str], ref: Any) -> list[int]:
+    """The rooms whose figures this caller may read, narrowed to the ones asked for."""
+    unknown = [slug for slug in wanted if slug not in ref.rooms]
+    if unknown:
+        raise InvalidInput([("room", f"unknown room '{s[:60]}'") for s in unknown])
+    district = principal.role in DISTRICT_ROLES
+    allowed = set(ref.room_slugs) if district else set(principal.room_ids)
+    asked = {ref.rooms[s].id for s in wanted} if wanted else allowed
+    if not asked <= allowed:
+        raise Forbidden("You may read the figures of your own rooms only.")
+    return sorted(asked)
+
+
+def _number(value: float | None, digits: int = 1) -> int | float | None:
+    if value is None:
+        return None
+    value = round(value, digits)
+    return int(value) if float(value).is_integer() else value
+
+
+async def realised(
+    conn: AsyncConnection, period: Period, room_ids: list[int]
+) -> dict[tuple[int | None, int | None], tuple[int, int]]:
+    """(room, activity) -> (services, participants), with None for 'all' on either side:
+    (room, None) is a room's unique visitors, (None, activity) and (None, None) are
+    distinct across the rooms. One pass on PostgreSQL (GROUPING SETS), four on SQLite."""
+    live = and_(
+        _reg.c.voided_at.is_(None),
+        _reg.c.occurred_on >= period.start,
+        _reg.c.occurred_on <= period.end,
+        _reg.c.room_id.in_(room_ids),
+    )
+    services = func.coalesce(func.sum(_reg.c.headcount), 0)
+    participants = func.count(_reg.c.resident_id.distinct())
+    if conn.dialect.name == "postgresql":
+        query = (
+            select(
+                _reg.c.room_id,
+                _reg.c.activity_id,
+                services,
+                participants,
+                func.grouping(_reg.c.room_id),
+                func.grouping(_reg.c.activity_id),
+            )
+            .where(live)
+            .group_by(
+                func.grouping_sets(
+                    tuple_(_reg.c.room_id, _reg.c.activity_id),
+                    tuple_(_reg.c.room_id),
+                    tuple_(_reg.c.activity_id),
+                    text("()"),
+                )
+            )
+        )
+    else:
+        parts = []
+        for by_room, by_activity in ((1, 1), (1, 0), (0, 1), (0, 0)):
+            room = _reg.c.room_id if by_room else null()
+            activity = _reg.c.activity_id if by_activity else null()
+            keys = [
+                c for c, on in ((_reg.c.room_id, by_room), (_reg.c.activity_id, by_activity)) if on
+            ]
+            parts.append(
+                select(
+                    room,
+                    activity,
+                    services,
+                    participants,
+                    literal(1 - by_room),
+                    literal(1 - by_activity),
+                )
+                .where(live)
+                .group_by(*keys)
+            )
+        query = union_all(*parts)  # type: ignore[assignment]
+    out: dict[tuple[int | None, int | None], tuple[int, int]] = {}
+    for room_id, activity_id, svc, people, all_rooms, all_activities in await conn.execute(query):
+        key = (None if all_rooms else room_id, None if all_activities else activity_id)
+        out[key] = (int(svc), int(people))
+    return out
+
+
+async def targets(
+    conn: AsyncConnection, year: int, room_ids: list[int]
+) -> dict[tuple[int, str], tuple[str, int]]:
+    rows = await conn.execute(
+        select(_target.c.room_id, _target.c.indicator, _target.c.unit, _target.c.value).where(
+            _target.c.year == year, _target.c.room_id.in_(room_ids)
+        )
+    )
+    return {(r.room_id, r.indicator): (r.unit, r.value) for r in rows}
+
+
+async def performance(
+    conn: AsyncConnection, principal: Principal, period: Period, wanted_rooms: list[str]
+) -> dict[str, Any]:
+    ref = await rooms.reference(conn)
+    room_ids = readable_rooms(principal, wanted_rooms, ref)
+    figures = await realised(conn, period, room_ids)
+    agreed = await targets(conn, period.year, room_ids)
+    units = await rooms.activity_units(conn)
+    indicators = [*units, UNIQUE_VISITORS]
+    units[UNIQUE_VISITORS] = "participants"
+    share, elapsed = period.share_of_year, period.elapsed_share(today())
+
+    def entry(indicator: str, unit: str, target: float | None, value: int) -> dict[str, Any]:
+        period_target = None if target is None else target * share
+        return {
+            "indicator": indicator,
+            "unit": unit,
+            "target": _number(period_target),
+            "realised": value,
+            "attainment": _number(value / period_target, 3) if period_target else None,
+            "expected_to_date": _number(None if period_target is None else period_target * elapsed),
+        }
+
+    per_room = []
+    sums: dict[str, int] = defaultdict(int)
+    district_targets: dict[str, int] = defaultdict(int)
+    district_has_target: set[str] = set()
+    for room_id in room_ids:
+        entries = []
+        for indicator in indicators:
+            unit, target = agreed.get((room_id, indicator), (units[indicator], None))
+            activity = None if indicator == UNIQUE_VISITORS else ref.activities[indicator]
+            services, people = figures.get((room_id, activity), (0, 0))
+            value = services if unit == "services" else people
+            sums[indicator] += value
+            if target is not None:
+                district_targets[indicator] += target
+                district_has_target.add(indicator)
+            entries.append(entry(indicator, unit, target, value))
+        per_room.append({"room": ref.room_slugs[room_id], "indicators": entries})
+
+    totals = []
+    for indicator in indicators:
+        unit = next(
+            (agreed[(r, indicator)][0] for r in room_ids if (r, indicator) in agreed),
+            units[indicator],
+        )
+        activity = None if indicator == UNIQUE_VISITORS else ref.activities[indicator]
+        services, people = figures.get((None, activity), (0, 0))
+        value = services if unit == "services" else people
+        item = entry(
+            indicator,
+            unit,
+            district_targets[indicator] if indicator in district_has_target else None,
+            value,
+        )
+        item["realised_sum_of_rooms"] = sums[indicator]
+        totals.append(item)
+    return {
+        "year": period.year,
+        "period": {"start": period.start, "end": period.end},
+        "rooms": per_room,
+        "totals": {"indicators": totals},
+    }

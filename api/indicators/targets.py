@@ -1,0 +1,92 @@
+"""Performance agreements: read per room, set per year by the district (every change audited)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, delete, insert, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.audit.service import record
+from api.deps import Principal
+from api.errors import InvalidInput
+from api.indicators.models import Target
+from api.indicators.service import UNIQUE_VISITORS, readable_rooms
+from api.rooms import service as rooms
+
+_target: Table = Target.__table__  # type: ignore[attr-defined]
+
+
+async def list_targets(
+    conn: AsyncConnection,
+    principal: Principal,
+    *,
+    year: int | None,
+    room: str | None,
+    limit: int,
+    after: tuple[int, int, str] | None,
+) -> list[dict[str, Any]]:
+    ref = await rooms.reference(conn, room=room)
+    room_ids = readable_rooms(principal, [room] if room else [], ref)
+    query = select(
+        _target.c.year, _target.c.room_id, _target.c.indicator, _target.c.unit, _target.c.value
+    ).where(_target.c.room_id.in_(room_ids))
+    if year is not None:
+        query = query.where(_target.c.year == year)
+    if after is not None:
+        query = query.where(
+            tuple_(_target.c.year, _target.c.room_id, _target.c.indicator) > tuple_(*after)
+        )
+    query = query.order_by(_target.c.year, _target.c.room_id, _target.c.indicator).limit(limit + 1)
+    return [{**r._mapping, "room": ref.room_slugs[r.room_id]} for r in await conn.execute(query)]
+
+
+async def replace_year(
+    conn: AsyncConnection, principal: Principal, year: int, items: list[dict[str, Any]]
+) -> int:
+    """The year's agreements become exactly these."""
+    ref = await rooms.reference(conn)
+    units = await rooms.activity_units(conn)
+    units[UNIQUE_VISITORS] = "participants"
+    errors, rows, seen = [], [], set()
+    for i, item in enumerate(items):
+        where = f"items.{i}"
+        if item["room"] not in ref.rooms:
+            errors.append((f"{where}.room", f"unknown room '{item['room']}'"))
+            continue
+        if item["indicator"] not in units:
+            errors.append((f"{where}.indicator", f"not an activity code or {UNIQUE_VISITORS}"))
+            continue
+        if item["unit"] != units[item["indicator"]]:
+            errors.append(
+                (f"{where}.unit", f"{item['indicator']} counts {units[item['indicator']]}")
+            )
+            continue
+        key = (item["room"], item["indicator"])
+        if key in seen:
+            errors.append((where, f"{item['room']} / {item['indicator']} is given twice"))
+            continue
+        seen.add(key)
+        rows.append(
+            {
+                "year": year,
+                "room_id": ref.rooms[item["room"]].id,
+                "indicator": item["indicator"],
+                "unit": item["unit"],
+                "value": item["value"],
+            }
+        )
+    if errors:
+        raise InvalidInput(errors[:200])
+    await conn.execute(delete(_target).where(_target.c.year == year))
+    if rows:
+        await conn.execute(insert(_target), rows)
+    await record(
+        conn,
+        actor=principal,
+        action="targets.replace",
+        object_type="targets",
+        object_id=year,
+        details={"count": len(rows)},
+    )
+    return len(rows)

@@ -1,0 +1,206 @@
+"""The district's figures: hand-computed expectations, roles, CSV, targets."""
+
+import pytest
+
+from api.indicators.export import cell
+from tests.helpers import assert_problem, headers_for
+
+
+async def _register(client, headers, room, activity, day, **who):
+    response = await client.post(
+        "/registrations",
+        headers=headers,
+        json={"room": room, "activity": activity, "occurredOn": day, **who},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture
+async def year_2019(client):
+    """A small 2019: Ann visits MultiBron and Samen Sterk, Bob only MultiBron, one group,
+    one voided registration, and one on the edge of the first quarter."""
+    mb = await headers_for(client, "volunteer.multibron")
+    ss = await headers_for(client, "volunteer.samen-sterk")
+    ann = await _register(client, mb, "multibron", "forms", "2019-01-10", resident={})
+    ann_id = ann["residentId"]
+    bob = await _register(client, mb, "multibron", "forms", "2019-03-31", resident={})
+    await _register(client, mb, "multibron", "forms", "2019-04-01", residentId=ann_id)
+    await _register(client, mb, "multibron", "dutch-language", "2019-02-01", residentId=ann_id)
+    await _register(client, mb, "multibron", "dutch-language", "2019-02-08", residentId=ann_id)
+    await _register(client, mb, "multibron", "connection", "2019-05-05", headcount=12)
+    await _register(client, ss, "samen-sterk", "forms", "2019-06-30", residentId=ann_id)
+    voided = await _register(client, ss, "samen-sterk", "forms", "2019-06-30", headcount=40)
+    coordinator = await headers_for(client, "coordinator.samen-sterk")
+    await client.patch(
+        f"/registrations/{voided['id']}",
+        headers={**coordinator, "If-Match": '"1"'},
+        json={"voided": True, "reason": "counted twice"},
+    )
+    await _register(client, mb, "multibron", "forms", "2018-12-31", residentId=bob["residentId"])
+    return {"ann": ann_id, "bob": bob["residentId"]}
+
+
+def _figure(body, room, indicator):
+    if room == "totals":
+        items = body["totals"]["indicators"]
+    else:
+        items = next(r for r in body["rooms"] if r["room"] == room)["indicators"]
+    return next(i for i in items if i["indicator"] == indicator)
+
+
+async def test_a_year_counts_services_people_and_distinct_visitors(client, year_2019):
+    stadsdeel = await headers_for(client, "stadsdeel")
+    body = (
+        await client.get("/indicators/performance", headers=stadsdeel, params={"year": 2019})
+    ).json()
+    assert body["period"] == {"start": "2019-01-01", "end": "2019-12-31"}
+    forms_mb = _figure(body, "multibron", "forms")
+    assert forms_mb["realised"] == 3  # 2018-12-31 is another year
+    assert forms_mb["target"] == 150
+    assert forms_mb["attainment"] == 0.02
+    assert forms_mb["expectedToDate"] == 150  # 2019 is closed
+    assert _figure(body, "multibron", "dutch-language")["realised"] == 1  # one participant
+    assert _figure(body, "multibron", "connection")["realised"] == 12  # a group's headcount
+    assert _figure(body, "samen-sterk", "forms")["realised"] == 1  # the voided 40 left out
+    assert _figure(body, "multibron", "unique-visitors")["realised"] == 2
+    assert _figure(body, "samen-sterk", "unique-visitors")["realised"] == 1
+    visitors = _figure(body, "totals", "unique-visitors")
+    assert visitors["realised"] == 2  # Ann once, though she visited two rooms
+    assert visitors["realisedSumOfRooms"] == 3
+    assert visitors["target"] == 1600
+    forms_total = _figure(body, "totals", "forms")
+    assert forms_total["realised"] == forms_total["realisedSumOfRooms"] == 4
+    assert forms_total["target"] == 600
+
+
+async def test_31_march_and_1_april_fall_in_their_own_quarters(client, year_2019):
+    stadsdeel = await headers_for(client, "stadsdeel")
+    q1 = (
+        await client.get(
+            "/indicators/performance",
+            headers=stadsdeel,
+            params={"year": 2019, "quarter": 1, "room": "multibron"},
+        )
+    ).json()
+    q2 = (
+        await client.get(
+            "/indicators/performance",
+            headers=stadsdeel,
+            params={"year": 2019, "quarter": 2, "room": "multibron"},
+        )
+    ).json()
+    assert q1["period"] == {"start": "2019-01-01", "end": "2019-03-31"}
+    assert _figure(q1, "multibron", "forms")["realised"] == 2
+    assert _figure(q2, "multibron", "forms")["realised"] == 1
+    # the year's target pro rata: 150 x 90/365 days
+    assert _figure(q1, "multibron", "forms")["target"] == 37
+    assert _figure(q2, "multibron", "forms")["target"] == 37.4
+    march = (
+        await client.get(
+            "/indicators/performance",
+            headers=stadsdeel,
+            params={"year": 2019, "month": 3, "room": "multibron"},
+        )
+    ).json()
+    assert _figure(march, "multibron", "forms")["realised"] == 1
+    assert [r["room"] for r in march["rooms"]] == ["multibron"]
+
+
+async def test_a_coordinator_sees_only_its_rooms_and_a_partner_nothing(client, year_2019):
+    coordinator = await headers_for(client, "coordinator.multibron")
+    mine = (
+        await client.get("/indicators/performance", headers=coordinator, params={"year": 2019})
+    ).json()
+    assert [r["room"] for r in mine["rooms"]] == ["multibron"]
+    assert _figure(mine, "totals", "unique-visitors")["realised"] == 2
+    other = await client.get(
+        "/indicators/performance", headers=coordinator, params={"year": 2019, "room": "samen-sterk"}
+    )
+    assert_problem(other, 403)
+    madi = await headers_for(client, "madi")
+    assert_problem(
+        await client.get("/indicators/performance", headers=madi, params={"year": 2019}), 403
+    )
+
+
+async def test_bad_periods_are_400s(client):
+    stadsdeel = await headers_for(client, "stadsdeel")
+    for params in (
+        {},
+        {"year": 2019, "quarter": 5},
+        {"year": 2019, "month": 13},
+        {"year": 2019, "quarter": 1, "month": 1},
+        {"year": "last"},
+        {"year": 2019, "room": "atlantis"},
+    ):
+        assert_problem(
+            await client.get("/indicators/performance", headers=stadsdeel, params=params), 400
+        )
+
+
+async def test_csv_for_excel_with_dutch_settings(client, year_2019):
+    stadsdeel = await headers_for(client, "stadsdeel")
+    response = await client.get(
+        "/indicators/performance",
+        headers={**stadsdeel, "Accept": "text/csv"},
+        params={"year": 2019, "quarter": 1},
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "prestaties-2019-q1.csv" in response.headers["content-disposition"]
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeffjaar;van;tot en met;kamer;indicator")
+    lines = text.strip("\ufeff").split("\r\n")
+    multibron_forms = next(line for line in lines if ";multibron;forms;" in line)
+    assert multibron_forms.split(";")[6:8] == ["37", "2"]
+    assert any(";0,054;" in line for line in lines if ";multibron;forms;" in line)
+    same = await client.get(
+        "/indicators/performance",
+        headers=stadsdeel,
+        params={"year": 2019, "quarter": 1, "format": "csv"},
+    )
+    assert same.content == response.content
+
+
+@pytest.mark.parametrize("text", ['=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)", "\tx"])
+def test_no_csv_cell_can_start_a_formula(text):
+    assert cell(text).startswith("'")
+
+
+async def test_targets_are_read_per_room_and_set_per_year_by_the_district(client):
+    volunteer = await headers_for(client, "volunteer.de-handreiking")
+    mine = (await client.get("/targets", headers=volunteer, params={"year": 2019})).json()
+    assert {t["room"] for t in mine["items"]} == {"de-handreiking"}
+    assert len(mine["items"]) == 9
+    stadsdeel = await headers_for(client, "stadsdeel")
+    body = {
+        "items": [
+            {"room": "multibron", "indicator": "forms", "unit": "services", "value": 180},
+            {
+                "room": "multibron",
+                "indicator": "unique-visitors",
+                "unit": "participants",
+                "value": 420,
+            },
+        ]
+    }
+    response = await client.put("/targets/2020", headers=stadsdeel, json=body)
+    assert response.status_code == 200
+    assert len(response.json()["items"]) == 2
+    csv_body = "room;indicator;unit;value\r\nsamen-sterk;forms;services;90\r\n"
+    response = await client.put(
+        "/targets/2020", headers={**stadsdeel, "Content-Type": "text/csv"}, content=csv_body
+    )
+    assert [t["value"] for t in response.json()["items"]] == [90]
+    wrong_unit = {
+        "items": [{"room": "multibron", "indicator": "forms", "unit": "participants", "value": 1}]
+    }
+    assert_problem(await client.put("/targets/2020", headers=stadsdeel, json=wrong_unit), 400)
+    coordinator = await headers_for(client, "coordinator.multibron")
+    assert_problem(await client.put("/targets/2020", headers=coordinator, json=body), 403)
+    admin = await headers_for(client, "admin")
+    events = (
+        await client.get("/audit-events", headers=admin, params={"action": "targets.replace"})
+    ).json()["items"]
+    assert len(events) == 2
