@@ -1,0 +1,490 @@
+"""Requests per second of the API under wrk, next to a bare FastAPI app as the ceiling.
+
+    .venv/bin/python bench/throughput.py [--duration 10] [--connections 32] [--database-url URL]
+
+Makes a fresh PostgreSQL database (`bwk_bench` on the server of --database-url, an admin
+URL), migrates it and loads the demo data, then starts one server at a time with uvicorn
+(one worker, uvloop, httptools, no access log) and runs wrk against each of its targets
+after a short warm-up:
+
+- bare: bench/bare_app.py, one `async def` endpoint returning a small dict (the ceiling);
+- the service, api.main:app, with BWK_LOG_LEVEL=WARNING, so its per-request access line
+  (logged at INFO) is filtered out.
+
+Prints a table (req/s, share of the bare endpoint, p50, p99, errors) and writes the same
+figures to bench/results/throughput-<unix time>.json. Installs wrk with apt-get if missing.
+
+More targets: add a Target to TARGETS. One with a wrk Lua script (`script=`) can send a
+POST with a body; its Bearer token still comes from `account=` through `-H`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+BIN = Path(sys.executable).parent
+ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+HOST = "127.0.0.1"
+PREFIX = "/api/v1"
+SERVICE_LOG_LEVEL = "WARNING"
+READY_SECONDS = 30.0
+STOP_SECONDS = 15.0
+
+# Demo accounts made by `bwk seed --demo` (published passwords, demo mode only).
+ACCOUNTS = {"volunteer": ("volunteer.multibron", "demo-password")}
+
+
+class BenchError(Exception):
+    """A step failed; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    app: str  # uvicorn's "module:attribute"
+    app_dir: Path  # put on sys.path by uvicorn
+    ready_path: str  # answers 200 once the server (and its database) is ready
+    env: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    server: str  # a Server's name
+    path: str
+    account: str | None = None  # a key of ACCOUNTS: sends "Authorization: Bearer <token>"
+    script: Path | None = None  # a wrk Lua script (method, body, more headers)
+    headers: tuple[str, ...] = ()  # more "Name: value" headers for wrk's -H
+    expect: int = 200  # the status of one GET before the run; skipped for scripted targets
+
+
+SERVERS = [
+    Server(
+        name="bare",
+        app="bare_app:app",
+        app_dir=BENCH,
+        ready_path="/ping",
+        note="bench/bare_app.py: FastAPI, one async endpoint, nothing else",
+    ),
+    Server(
+        name="service",
+        app="api.main:app",
+        app_dir=ROOT,
+        ready_path=f"{PREFIX}/health/ready",
+        env={"BWK_LOG_LEVEL": SERVICE_LOG_LEVEL},
+        note=f"api.main:app with BWK_LOG_LEVEL={SERVICE_LOG_LEVEL}: "
+        "the per-request access line (INFO) is filtered out",
+    ),
+]
+
+BASELINE = "bare"  # the Target whose req/s is 100%
+
+TARGETS = [
+    Target(name="bare", server="bare", path="/ping"),
+    Target(name="GET /rooms (public)", server="service", path=f"{PREFIX}/rooms"),
+    Target(name="GET /me (volunteer)", server="service", path=f"{PREFIX}/me", account="volunteer"),
+]
+
+
+# -- setup -------------------------------------------------------------------------------
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("wrk is not installed: installing it with apt-get", file=sys.stderr)
+    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "wrk"]):
+        try:
+            subprocess.run(command, check=True, timeout=600)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise BenchError(
+                f"could not install wrk ({shlex.join(command)}: {exc}); "
+                "install it by hand (apt-get install wrk, as root) and run again"
+            ) from None
+    found = shutil.which("wrk")
+    if not found:
+        raise BenchError("apt-get install wrk succeeded but wrk is still not on PATH")
+    return found
+
+
+def fresh_database(admin_url: str, name: str) -> str:
+    admin = sa.make_url(admin_url)
+    if admin.database == name:
+        raise BenchError(f"--database-url must name another database than {name!r}")
+    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.SQLAlchemyError as exc:
+        raise BenchError(f"could not recreate database {name!r}: {exc}") from None
+    finally:
+        engine.dispose()
+    return admin.set(database=name).render_as_string(hide_password=False)
+
+
+def bwk(env: dict[str, str], *args: str) -> None:
+    result = subprocess.run(
+        [str(BIN / "bwk"), *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    if result.returncode != 0:
+        raise BenchError(f"bwk {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+# -- servers -----------------------------------------------------------------------------
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+@contextlib.contextmanager
+def running(server: Server, env: dict[str, str], logs: Path) -> Iterator[str]:
+    """Start one uvicorn worker for `server`, wait until it answers, yield its base URL."""
+    port = free_port()
+    log_path = logs / f"{server.name}.log"
+    command = [
+        str(BIN / "uvicorn"),
+        server.app,
+        "--app-dir",
+        str(server.app_dir),
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--no-access-log",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--log-level",
+        "warning",
+    ]
+    base = f"http://{HOST}:{port}"
+    print(f"starting {server.name}: {server.app} on {base}", file=sys.stderr)
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            command, cwd=ROOT, env={**env, **server.env}, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        _wait_ready(proc, base + server.ready_path, log_path)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+        print(f"stopped {server.name}", file=sys.stderr)
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + READY_SECONDS
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"server exited with {proc.returncode}:\n{_tail(log_path)}")
+        try:
+            response = httpx.get(url, timeout=1.0)
+            if response.status_code == 200:
+                return
+            last = f"status {response.status_code}"
+        except httpx.HTTPError as exc:
+            last = type(exc).__name__
+        time.sleep(0.1)
+    raise BenchError(f"{url} not ready after {READY_SECONDS:.0f}s ({last}):\n{_tail(log_path)}")
+
+
+def fetch_token(base: str, account: str) -> str:
+    username, password = ACCOUNTS[account]
+    response = httpx.post(
+        f"{base}{PREFIX}/auth/token",
+        data={"grant_type": "password", "username": username, "password": password},
+        timeout=30.0,
+    )
+    if response.status_code != 200:
+        raise BenchError(
+            f"sign-in as {username} answered {response.status_code}: {response.text[:300]}"
+        )
+    return str(response.json()["access_token"])
+
+
+# -- wrk ---------------------------------------------------------------------------------
+
+_TO_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+_PERCENTILE = re.compile(r"^\s*(50|75|90|99)%\s+([\d.]+)(us|ms|s|m)\s*$", re.MULTILINE)
+_RPS = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
+_REQUESTS = re.compile(r"^\s*(\d+) requests in ([\d.]+)(us|ms|s|m)", re.MULTILINE)
+_SOCKET = re.compile(
+    r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", re.MULTILINE
+)
+_NON_2XX = re.compile(r"Non-2xx or 3xx responses: (\d+)")
+
+
+def parse_wrk(output: str) -> dict[str, Any]:
+    rps = _RPS.search(output)
+    requests = _REQUESTS.search(output)
+    percentiles = {p: float(v) * _TO_MS[u] for p, v, u in _PERCENTILE.findall(output)}
+    if not rps or not requests or "50" not in percentiles or "99" not in percentiles:
+        raise BenchError(f"could not read wrk's output:\n{output}")
+    sockets = _SOCKET.search(output)
+    socket_errors = dict(
+        zip(
+            ("connect", "read", "write", "timeout"),
+            (int(n) for n in sockets.groups()) if sockets else (0, 0, 0, 0),
+            strict=True,
+        )
+    )
+    non_2xx = _NON_2XX.search(output)
+    return {
+        "requests_per_second": float(rps.group(1)),
+        "requests": int(requests.group(1)),
+        "seconds": float(requests.group(2)) * _TO_MS[requests.group(3)] / 1000,
+        "latency_ms": {f"p{p}": round(ms, 3) for p, ms in sorted(percentiles.items())},
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": socket_errors,
+    }
+
+
+def wrk_command(
+    wrk: str, url: str, target: Target, token: str | None, args: argparse.Namespace, seconds: int
+) -> list[str]:
+    # wrk takes whole seconds only
+    command = [wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", "--latency"]
+    headers = list(target.headers)
+    if token:
+        headers.append(f"Authorization: Bearer {token}")
+    for header in headers:
+        command += ["-H", header]
+    if target.script:
+        command += ["-s", str(target.script)]
+    return [*command, url]
+
+
+def run_wrk(command: list[str], seconds: int) -> str:
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=seconds + 60, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"wrk did not finish in {seconds + 60}s") from None
+    if result.returncode != 0:
+        raise BenchError(f"wrk failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def measure(
+    wrk: str, base: str, target: Target, token: str | None, args: argparse.Namespace
+) -> dict[str, Any]:
+    url = base + target.path
+    if target.script is None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        probe = httpx.get(url, headers=headers, timeout=10.0)
+        if probe.status_code != target.expect:
+            raise BenchError(
+                f"{target.name}: GET {url} answered {probe.status_code}, "
+                f"expected {target.expect}: {probe.text[:300]}"
+            )
+    if args.warmup > 0:
+        print(f"  warming up {target.name} ({args.warmup}s)", file=sys.stderr)
+        run_wrk(wrk_command(wrk, url, target, token, args, args.warmup), args.warmup)
+    print(f"  measuring {target.name} ({args.duration}s)", file=sys.stderr)
+    output = run_wrk(wrk_command(wrk, url, target, token, args, args.duration), args.duration)
+    figures = parse_wrk(output)
+    return {"target": target.name, "server": target.server, "url": url, **figures}
+
+
+# -- report ------------------------------------------------------------------------------
+
+
+def _errors(row: dict[str, Any]) -> str:
+    sockets = sum(row["socket_errors"].values())
+    if not row["non_2xx"] and not sockets:
+        return "0"
+    parts = []
+    if row["non_2xx"]:
+        parts.append(f"{row['non_2xx']} non-2xx")
+    if sockets:
+        detail = ", ".join(f"{k} {v}" for k, v in row["socket_errors"].items() if v)
+        parts.append(f"{sockets} socket ({detail})")
+    return "; ".join(parts)
+
+
+def table(rows: list[dict[str, Any]]) -> list[str]:
+    header = ("target", "req/s", "% of bare", "p50", "p99", "errors")
+    cells = [
+        (
+            r["target"],
+            f"{r['requests_per_second']:,.0f}",
+            "-" if r["share_of_bare_pct"] is None else f"{r['share_of_bare_pct']:.1f}%",
+            f"{r['latency_ms']['p50']:.2f} ms",
+            f"{r['latency_ms']['p99']:.2f} ms",
+            _errors(r),
+        )
+        for r in rows
+    ]
+    widths = [max(len(str(c[i])) for c in [header, *cells]) for i in range(len(header))]
+
+    def line(values: tuple[str, ...]) -> str:
+        first, *rest = values
+        return "  ".join(
+            [first.ljust(widths[0]), *(v.rjust(w) for v, w in zip(rest, widths[1:], strict=True))]
+        ).rstrip()
+
+    return [line(header), "  ".join("-" * w for w in widths), *(line(c) for c in cells)]
+
+
+def nproc() -> str:
+    try:
+        return subprocess.run(["nproc"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return str(os.cpu_count())
+
+
+def wrk_version(wrk: str) -> str:
+    # `wrk -v` prints its banner and exits non-zero
+    result = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False)
+    first = (result.stdout or result.stderr).strip().splitlines()
+    return first[0] if first else "unknown"
+
+
+def invocation() -> str:
+    python = Path(sys.executable)
+    with contextlib.suppress(ValueError):
+        python = python.relative_to(ROOT)
+    script = Path(sys.argv[0]).resolve()
+    with contextlib.suppress(ValueError):
+        script = script.relative_to(ROOT)
+    return shlex.join([str(python), str(script), *sys.argv[1:]])
+
+
+# -- main --------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per target")
+    parser.add_argument("--connections", type=int, default=32, help="wrk's open connections")
+    parser.add_argument("--threads", type=int, default=2, help="wrk's threads")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of wrk before each run")
+    parser.add_argument("--database-url", default=ADMIN_URL, help="an admin URL to create DBs")
+    parser.add_argument("--database-name", default="bwk_bench", help="dropped and recreated")
+    args = parser.parse_args()
+    if args.duration < 1 or args.warmup < 0 or args.connections < args.threads or args.threads < 1:
+        parser.error("need --duration >= 1, --warmup >= 0, --connections >= --threads >= 1")
+
+    wrk = ensure_wrk()
+    print(f"database {args.database_name}: recreate, migrate, seed --demo", file=sys.stderr)
+    url = fresh_database(args.database_url, args.database_name)
+    env = {**os.environ, "BWK_MODE": "demo", "BWK_DATABASE_URL": url}
+    bwk(env, "migrate")
+    bwk(env, "seed", "--demo")
+
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="bwk-throughput-") as logs:
+        for server in SERVERS:  # one after the other: never two servers on the 2 cores
+            targets = [t for t in TARGETS if t.server == server.name]
+            if not targets:
+                continue
+            with running(server, env, Path(logs)) as base:
+                tokens = {
+                    account: fetch_token(base, account)
+                    for account in sorted({t.account for t in targets if t.account})
+                }
+                for target in targets:
+                    token = tokens.get(target.account) if target.account else None
+                    rows.append(measure(wrk, base, target, token, args))
+
+    ceiling = next((r["requests_per_second"] for r in rows if r["target"] == BASELINE), None)
+    for row in rows:
+        share = 100 * row["requests_per_second"] / ceiling if ceiling else None
+        row["share_of_bare_pct"] = None if share is None else round(share, 1)
+
+    figures = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "nproc": nproc(),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "wrk": wrk_version(wrk),
+        "command": invocation(),
+        "wrk_options": {
+            "threads": args.threads,
+            "connections": args.connections,
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+        },
+        "servers": {
+            s.name: {
+                "app": s.app,
+                "uvicorn": "1 worker, --no-access-log, --loop uvloop, --http httptools, "
+                "--log-level warning",
+                "env": s.env,
+                "note": s.note,
+            }
+            for s in SERVERS
+        },
+        "results": rows,
+    }
+
+    lines = [
+        *table(rows),
+        "",
+        *(f"{s.name}: {s.note}" for s in SERVERS),
+        f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s --latency, "
+        f"after {args.warmup}s warm-up; uvicorn 1 worker, uvloop, httptools, no access log",
+        f"{figures['date']}  nproc {figures['nproc']}  Python {figures['python']}  "
+        f"{figures['command']}",
+    ]
+    print("\n".join(lines))
+
+    results = BENCH / "results"
+    results.mkdir(exist_ok=True)
+    path = results / f"throughput-{int(time.time())}.json"
+    path.write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"written: {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
