@@ -41,8 +41,9 @@ class Settings(BaseSettings):
     contact_url: str = "https://buurtwerkkamers.example"
     log_level: str = "INFO"
     log_json: bool | None = None
-    db_pool_size: int = Field(10, ge=1, le=200)
-    db_max_overflow: int = Field(10, ge=0, le=200)
+    # one worker serves many concurrent requests: keep enough connections open
+    db_pool_size: int = Field(20, ge=1, le=200)
+    db_max_overflow: int = Field(20, ge=0, le=200)
     db_pool_timeout: float = Field(5.0, gt=0)
     db_statement_timeout_ms: int = Field(5000, ge=100)
     max_body_bytes: int = Field(1_048_576, ge=1024)
