@@ -73,6 +73,7 @@ MATRIX: dict[str, tuple[set[str], dict | None]] = {
     "POST /registrations/import": (COORDINATOR, None),
     "GET /indicators/performance": (READERS, None),
     "GET /targets": (READERS, None),
+    "GET /indicators/participants": (READERS, None),
     "PUT /targets/{year}": (DISTRICT, {}),
 }
 

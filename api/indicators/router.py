@@ -14,7 +14,7 @@ from api.deps import Allow, Principal
 from api.errors import InvalidInput
 from api.indicators import export, service, targets
 from api.indicators.periods import period
-from api.indicators.schemas import Performance, TargetPage, TargetSet
+from api.indicators.schemas import Breakdown, Performance, TargetPage, TargetSet
 from api.openapi import document_body
 from api.schemas import Cursor, Limit, decode_cursor, page
 
@@ -65,6 +65,23 @@ async def performance(
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     return data
+
+
+@router.get(
+    "/indicators/participants",
+    response_model=Breakdown,
+    summary="Participants by age band or postcode area, small cells hidden for the district",
+)
+async def participants(
+    conn: Connection,
+    principal: Readers,
+    year: Year,
+    by: Annotated[Literal["age-band", "postcode-area"], Query()],
+    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
+    month: Annotated[int | None, Query(ge=1, le=12)] = None,
+    room: Rooms = [],  # noqa: B006 - FastAPI copies defaults
+) -> Any:
+    return await service.participants_by(conn, principal, period(year, quarter, month), room, by)
 
 
 @router.get("/targets", response_model=TargetPage, summary="Performance agreements")

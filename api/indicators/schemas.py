@@ -73,3 +73,30 @@ class TargetItem(InputModel):
 
 class TargetSet(InputModel):
     items: list[TargetItem] = Field(max_length=1000)
+
+
+class Cell(ApiModel):
+    group: str = Field(
+        description="An age band (at the end of the year), a postcode area, or 'unknown'"
+    )
+    participants: int | None = Field(
+        description="null: hidden, fewer than 5 people or derivable from the others"
+    )
+
+
+class BreakdownRow(ApiModel):
+    total: int | None
+    cells: list[Cell]
+
+
+class RoomBreakdown(BreakdownRow):
+    room: str
+
+
+class Breakdown(ApiModel):
+    year: int
+    period: PeriodPublic
+    by: Literal["age-band", "postcode-area"]
+    suppressed: bool = Field(description="Whether small cells were hidden for your role")
+    rooms: list[RoomBreakdown]
+    district: BreakdownRow = Field(description="Distinct across the rooms asked for")

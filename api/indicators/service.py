@@ -11,19 +11,22 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Table, and_, func, literal, null, select, text, tuple_, union_all
+from sqlalchemy import Table, and_, case, func, literal, null, select, text, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.deps import Principal
 from api.errors import Forbidden, InvalidInput
 from api.indicators.models import Target
 from api.indicators.periods import Period, today
+from api.indicators.suppression import suppress
 from api.registrations.models import Registration
+from api.residents.models import Resident
 from api.rooms import service as rooms
 
 UNIQUE_VISITORS = "unique-visitors"
 _reg: Table = Registration.__table__  # type: ignore[attr-defined]
 _target: Table = Target.__table__  # type: ignore[attr-defined]
+_resident: Table = Resident.__table__  # type: ignore[attr-defined]
 DISTRICT_ROLES = {"stadsdeel", "admin"}
 
 
@@ -183,4 +186,90 @@ async def performance(
         "period": {"start": period.start, "end": period.end},
         "rooms": per_room,
         "totals": {"indicators": totals},
+    }
+
+
+AGE_BANDS = ["0-17", "18-26", "27-44", "45-66", "67+"]
+UNKNOWN = "unknown"
+
+
+def _age_band(year: int) -> Any:
+    age = year - _resident.c.birth_year
+    from_birth_year = case(
+        (age < 18, "0-17"),
+        (age < 27, "18-26"),
+        (age < 45, "27-44"),
+        (age < 67, "45-66"),
+        else_="67+",
+    )
+    return case(
+        (_resident.c.birth_year.is_not(None), from_birth_year),
+        (_resident.c.age_band.is_not(None), _resident.c.age_band),
+        else_=UNKNOWN,
+    )
+
+
+async def participants_by(
+    conn: AsyncConnection,
+    principal: Principal,
+    period: Period,
+    wanted_rooms: list[str],
+    by: str,
+) -> dict[str, Any]:
+    """Distinct participants per room and across rooms, by age band or postcode area."""
+    ref = await rooms.reference(conn)
+    room_ids = readable_rooms(principal, wanted_rooms, ref)
+    group = (
+        _age_band(period.year).label("grp")
+        if by == "age-band"
+        else func.coalesce(_resident.c.postcode_area, UNKNOWN).label("grp")
+    )
+    live = and_(
+        _reg.c.voided_at.is_(None),
+        _reg.c.occurred_on >= period.start,
+        _reg.c.occurred_on <= period.end,
+        _reg.c.room_id.in_(room_ids),
+    )
+    people = func.count(_reg.c.resident_id.distinct())
+    joined = _reg.join(_resident, _resident.c.id == _reg.c.resident_id)
+    parts = []
+    for by_room, by_group in ((1, 1), (1, 0), (0, 1), (0, 0)):
+        parts.append(
+            select(
+                _reg.c.room_id if by_room else null(),
+                group if by_group else null(),
+                people,
+                literal(1 - by_room),
+                literal(1 - by_group),
+            )
+            .select_from(joined)
+            .where(live)
+            .group_by(*[c for c, on in ((_reg.c.room_id, by_room), (group, by_group)) if on])
+        )
+    counts: dict[tuple[int | None, str | None], int] = {}
+    for room_id, grp, n, all_rooms, all_groups in await conn.execute(union_all(*parts)):
+        counts[(None if all_rooms else room_id, None if all_groups else grp)] = int(n)
+    groups = (
+        [*AGE_BANDS, UNKNOWN]
+        if by == "age-band"
+        else sorted({g for (_, g) in counts if g is not None})
+    )
+    hide = principal.role in DISTRICT_ROLES
+
+    def row(room_id: int | None) -> dict[str, Any]:
+        cells = {g: counts.get((room_id, g), 0) for g in groups}
+        total = counts.get((room_id, None), 0)
+        shown, shown_total = suppress(cells, total) if hide else (dict(cells), total)
+        return {
+            "total": shown_total,
+            "cells": [{"group": g, "participants": shown[g]} for g in groups],
+        }
+
+    return {
+        "year": period.year,
+        "period": {"start": period.start, "end": period.end},
+        "by": by,
+        "suppressed": hide,
+        "rooms": [{"room": ref.room_slugs[r], **row(r)} for r in room_ids],
+        "district": row(None),
     }

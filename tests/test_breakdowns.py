@@ -1,0 +1,92 @@
+"""Participants by age band and postcode area; the district never sees a small cell."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from api.indicators.suppression import MINIMUM, suppress
+from tests.helpers import assert_problem, headers_for
+
+
+async def _people(client, headers, room, count, **fields):
+    for _ in range(count):
+        response = await client.post(
+            "/registrations",
+            headers=headers,
+            json={
+                "room": room,
+                "activity": "forms",
+                "occurredOn": "2019-05-01",
+                "resident": fields,
+            },
+        )
+        assert response.status_code == 201
+
+
+async def test_the_district_sees_bands_with_small_cells_hidden(client):
+    volunteer = await headers_for(client, "volunteer.multibron")
+    await _people(client, volunteer, "multibron", 7, birthYear=1980)  # 39 in 2019: 27-44
+    await _people(client, volunteer, "multibron", 6, ageBand="45-66")
+    await _people(client, volunteer, "multibron", 2, birthYear=2005)  # 14: 0-17
+    stadsdeel = await headers_for(client, "stadsdeel")
+    body = (
+        await client.get(
+            "/indicators/participants",
+            headers=stadsdeel,
+            params={"year": 2019, "by": "age-band", "room": "multibron"},
+        )
+    ).json()
+    cells = {c["group"]: c["participants"] for c in body["rooms"][0]["cells"]}
+    assert body["suppressed"] is True
+    assert body["rooms"][0]["total"] == 15
+    assert cells["0-17"] is None  # 2 people: hidden
+    assert cells["45-66"] is None  # the next smallest, or 2 = 15 - 7 - 6
+    assert cells["27-44"] == 7
+    assert cells["67+"] == 0
+    # the room's own coordinator sees its people, so nothing is hidden
+    coordinator = await headers_for(client, "coordinator.multibron")
+    mine = (
+        await client.get(
+            "/indicators/participants", headers=coordinator, params={"year": 2019, "by": "age-band"}
+        )
+    ).json()
+    assert mine["suppressed"] is False
+    assert {c["group"]: c["participants"] for c in mine["rooms"][0]["cells"]}["0-17"] == 2
+
+
+async def test_postcode_areas_and_a_small_room_total(client):
+    volunteer = await headers_for(client, "volunteer.samen-sterk")
+    await _people(client, volunteer, "samen-sterk", 3, postcodeArea="1102")
+    stadsdeel = await headers_for(client, "stadsdeel")
+    body = (
+        await client.get(
+            "/indicators/participants",
+            headers=stadsdeel,
+            params={"year": 2019, "by": "postcode-area", "room": "samen-sterk"},
+        )
+    ).json()
+    row = body["rooms"][0]
+    assert row["total"] is None
+    assert all(c["participants"] is None for c in row["cells"])
+    assert_problem(
+        await client.get(
+            "/indicators/participants", headers=stadsdeel, params={"year": 2019, "by": "shoe-size"}
+        ),
+        400,
+    )
+
+
+@given(
+    st.dictionaries(st.sampled_from(["a", "b", "c", "d", "e", "f"]), st.integers(0, 30), min_size=1)
+)
+def test_no_small_cell_is_shown_or_can_be_worked_out(cells):
+    total = sum(cells.values())
+    shown, shown_total = suppress(cells, total)
+    assert all(v is None or v == cells[g] for g, v in shown.items())
+    assert all(v is None or v == 0 or v >= MINIMUM for v in shown.values())
+    if shown_total is not None:
+        assert shown_total == total
+        hidden = [g for g, v in shown.items() if v is None and cells[g] > 0]
+        # never exactly one hidden cell next to a shown total: it could be subtracted
+        assert len(hidden) != 1
+    else:
+        assert 0 < total < MINIMUM
