@@ -1,0 +1,182 @@
+"""How fast the district's figures come at city scale, beside the raw SQL aggregate.
+
+    .venv/bin/python bench/indicators_bench.py [--registrations 1000000] [--requests 30]
+
+Loads 1,000,000 registrations (20,000 residents, 4 rooms, 2018-2020, 10% anonymous
+groups, 2% voided) into a fresh PostgreSQL database by COPY, then, in one run:
+- the raw aggregate straight over the registrations table (psql-style, one query for a
+  year: services and distinct people per room and activity, with district totals);
+- GET /api/v1/indicators/performance?year=2019 and ?year=2019&quarter=2 over HTTP against
+  one uvicorn worker, as the stadsdeel.
+Prints median and p95 in milliseconds for each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import throughput as tp
+
+RAW_YEAR = """
+SELECT room_id, activity_id, sum(headcount), count(DISTINCT resident_id)
+FROM registration
+WHERE voided_at IS NULL AND occurred_on BETWEEN %s AND %s
+GROUP BY GROUPING SETS ((room_id, activity_id), (room_id), (activity_id), ())
+"""
+
+
+def load(url: str, registrations: int, residents: int) -> None:
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    rng = random.Random(7)
+    now = datetime.now(UTC)
+    with psycopg.connect(dsn) as conn:
+        rooms = [r[0] for r in conn.execute("SELECT id FROM room ORDER BY id")]
+        activities = [r[0] for r in conn.execute("SELECT id FROM activity ORDER BY id")]
+        ids = [uuid.uuid4() for _ in range(residents)]
+        home = {i: rng.choice(rooms) for i in ids}
+        with conn.cursor().copy(
+            "COPY resident (id, code, languages, home_room_id, birth_year, postcode_area, "
+            "created_at, updated_at) FROM STDIN"
+        ) as copy:
+            for n, i in enumerate(ids):
+                copy.write_row(
+                    (
+                        i,
+                        f"B{n:05d}"[:6][:3] + "-" + f"{n:06d}"[-3:],
+                        "[]",
+                        home[i],
+                        rng.randint(1940, 2005),
+                        str(rng.randint(1101, 1109)),
+                        now,
+                        now,
+                    )
+                )
+        with conn.cursor().copy(
+            "COPY registration (id, room_id, activity_id, occurred_on, resident_id, headcount, "
+            "created_at, updated_at, version, voided_at) FROM STDIN"
+        ) as copy:
+            first = date(2018, 1, 1)
+            for _ in range(registrations):
+                anonymous = rng.random() < 0.10
+                resident = None if anonymous else rng.choice(ids)
+                room = home[resident] if resident and rng.random() < 0.8 else rng.choice(rooms)
+                copy.write_row(
+                    (
+                        uuid.uuid4(),
+                        room,
+                        rng.choice(activities),
+                        first + timedelta(days=rng.randrange(3 * 365)),
+                        resident,
+                        rng.randint(2, 25) if anonymous else 1,
+                        now,
+                        now,
+                        1,
+                        now if rng.random() < 0.02 else None,
+                    )
+                )
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE registration")
+        conn.execute("VACUUM ANALYZE resident")
+
+
+def timings(call, n: int) -> dict[str, float]:
+    for _ in range(3):
+        call()
+    samples = []
+    for _ in range(n):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return {
+        "median_ms": round(statistics.median(samples), 1),
+        "p95_ms": round(samples[int(0.95 * (len(samples) - 1))], 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--registrations", type=int, default=1_000_000)
+    parser.add_argument("--residents", type=int, default=20_000)
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--database-url", default=tp.ADMIN_URL)
+    args = parser.parse_args()
+    url = tp.fresh_database(args.database_url, "bwk_bench_indicators")
+    env = {
+        **os.environ,
+        "BWK_MODE": "demo",
+        "BWK_DATABASE_URL": url,
+        "BWK_LOG_LEVEL": tp.SERVICE_LOG_LEVEL,
+    }
+    tp.bwk(env, "migrate")
+    tp.bwk(env, "seed", "--demo")
+    started = time.perf_counter()
+    load(url, args.registrations, args.residents)
+    print(
+        f"loaded {args.registrations} registrations in {time.perf_counter() - started:.0f}s",
+        file=sys.stderr,
+    )
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    results: dict[str, dict[str, float]] = {}
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        results["raw SQL, year"] = timings(
+            lambda: conn.execute(RAW_YEAR, (date(2019, 1, 1), date(2019, 12, 31))).fetchall(),
+            args.requests,
+        )
+        results["raw SQL, quarter"] = timings(
+            lambda: conn.execute(RAW_YEAR, (date(2019, 4, 1), date(2019, 6, 30))).fetchall(),
+            args.requests,
+        )
+    tp.ACCOUNTS["stadsdeel"] = ("stadsdeel", "demo-password")
+    service = tp.Server("service", "api.main:app", tp.ROOT, "/api/v1/health/ready")
+    with tempfile.TemporaryDirectory() as logs, tp.running(service, env, Path(logs)) as base:
+        token = tp.fetch_token(base, "stadsdeel")
+        with httpx.Client(
+            base_url=base + tp.PREFIX, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ) as client:
+            for label, params in (
+                ("endpoint, year", {"year": 2019}),
+                ("endpoint, quarter", {"year": 2019, "quarter": 2}),
+            ):
+
+                def call(params=params):
+                    response = client.get("/indicators/performance", params=params)
+                    response.raise_for_status()
+
+                results[label] = timings(call, args.requests)
+    print(f"{'what':<26} {'median ms':>10} {'p95 ms':>8}")
+    for label, figures in results.items():
+        print(f"{label:<26} {figures['median_ms']:>10} {figures['p95_ms']:>8}")
+    summary = {
+        "registrations": args.registrations,
+        "residents": args.residents,
+        "results": results,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+        "command": " ".join(["python", "bench/indicators_bench.py", *sys.argv[1:]]),
+    }
+    print(json.dumps(summary))
+    out = tp.BENCH / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"indicators-{int(time.time())}.json").write_text(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
