@@ -218,6 +218,35 @@ def import_list(
     )
 
 
+retention = typer.Typer(help="Keep nothing longer than needed.")
+app.add_typer(retention, name="retention")
+
+
+@retention.command("run")
+def retention_run(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would be done"),
+    months: int = typer.Option(0, help="No contact for this long (default BWK_RETENTION_MONTHS)"),
+) -> None:
+    """Anonymise residents with no contact for a long time; purge expired records."""
+    from api.deps import SYSTEM
+    from api.privacy import service
+
+    settings = _settings()
+    counts = _run_service(
+        settings,
+        lambda conn: service.retention(
+            conn,
+            SYSTEM,
+            months=months or settings.retention_months,
+            dry_run=dry_run,
+            login_window_seconds=settings.login_window_seconds,
+        ),
+    )
+    verb = "would remove" if dry_run else "removed"
+    for label, count in counts.items():
+        typer.echo(f"{verb}: {count} {label}")
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on"),

@@ -19,6 +19,7 @@ from api.db import make_engine
 from api.indicators.router import router as indicators_router
 from api.logging import configure as configure_logging
 from api.middleware import RequestContextMiddleware
+from api.privacy.router import router as privacy_router
 from api.registrations.router import router as registrations_router
 from api.residents.router import router as residents_router
 from api.rooms.router import router as rooms_router
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rooms_router,
         auth_router,
         residents_router,
+        privacy_router,
         registrations_router,
         indicators_router,
         accounts_router,

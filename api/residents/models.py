@@ -31,6 +31,8 @@ class Resident(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     erased_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # GDPR art. 18: kept, but not processed (no new help, no changes, not in lists)
+    restricted_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class ResidentRoom(SQLModel, table=True):

@@ -64,6 +64,7 @@ class ResidentPublic(ApiModel):
     languages: list[str]
     home_room: str
     rooms: list[str] = Field(description="The rooms that serve this resident")
+    restricted: bool = Field(description="Processing restricted (GDPR art. 18): kept only")
     created_at: datetime
     updated_at: datetime
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.audit.service import record, record_many
 from api.base import utcnow
 from api.deps import Principal
-from api.errors import Forbidden, InvalidInput, NotFound
+from api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from api.residents.models import Resident, ResidentRoom
 from api.rooms import service as rooms
 from api.rooms.models import Room
@@ -38,6 +38,7 @@ _COLUMNS = (
     _resident.c.home_room_id,
     _resident.c.created_at,
     _resident.c.updated_at,
+    _resident.c.restricted_at,
 )
 
 
@@ -197,7 +198,12 @@ async def _public(conn: AsyncConnection, rows: list[Any]) -> list[dict[str, Any]
     served = await _rooms_of(conn, [r.id for r in rows])
     ref = await rooms.reference(conn)
     return [
-        {**r._mapping, "home_room": ref.room_slugs[r.home_room_id], "rooms": served[r.id]}
+        {
+            **r._mapping,
+            "home_room": ref.room_slugs[r.home_room_id],
+            "rooms": served[r.id],
+            "restricted": r.restricted_at is not None,
+        }
         for r in rows
     ]
 
@@ -240,7 +246,8 @@ async def list_residents(
     room: str | None,
     code: str | None,
 ) -> list[dict[str, Any]]:
-    query = readable_residents(principal)
+    # a restricted resident is kept, not processed: not in lists (GDPR art. 18)
+    query = readable_residents(principal).where(_resident.c.restricted_at.is_(None))
     if room is not None:
         ref = await rooms.room_ref(conn, room)
         query = query.where(
@@ -274,7 +281,9 @@ async def list_residents(
 async def update_resident(
     conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, changes: dict[str, Any]
 ) -> dict[str, Any]:
-    await get_resident(conn, principal, resident_id, audit=False)
+    current = await get_resident(conn, principal, resident_id, audit=False)
+    if current["restricted"]:
+        raise Conflict("Processing of this resident is restricted (GDPR art. 18).")
     if changes:
         await conn.execute(
             update(_resident)
@@ -303,12 +312,18 @@ async def resident_for_help(
         else _resident.c.code == normal_code(code or "")
     )
     found = (
-        await conn.execute(select(_resident.c.id).where(condition, _resident.c.erased_at.is_(None)))
-    ).scalar()
+        await conn.execute(
+            select(_resident.c.id, _resident.c.restricted_at).where(
+                condition, _resident.c.erased_at.is_(None)
+            )
+        )
+    ).first()
     if found is None:
         name = "residentId" if resident_id is not None else "residentCode"
         raise InvalidInput([(name, "no resident with this id or code")])
-    return found
+    if found.restricted_at is not None:
+        raise Conflict("Processing of this resident is restricted (GDPR art. 18).")
+    return found.id
 
 
 async def ids_for_codes(conn: AsyncConnection, codes: list[str]) -> dict[str, uuid.UUID]:

@@ -1,0 +1,44 @@
+"""The residents' rights over the wire."""
+
+from datetime import date, datetime
+from uuid import UUID
+
+from pydantic import Field
+
+from api.residents.schemas import ResidentPublic
+from api.schemas import ApiModel, InputModel
+
+
+class ExportedRegistration(ApiModel):
+    id: UUID
+    room: str
+    activity: str
+    occurred_on: date
+    note: str | None
+    created_at: datetime
+    voided: bool
+    void_reason: str | None
+
+
+class AccessEvent(ApiModel):
+    at: datetime
+    who: str = Field(description="The account (username or partner client) that acted")
+    role: str | None
+    action: str
+
+
+class ResidentExport(ApiModel):
+    resident: ResidentPublic
+    registrations: list[ExportedRegistration] = Field(
+        description="All help registered for this person, at every room, voided included"
+    )
+    access_log: list[AccessEvent] = Field(description="Who read or changed this person's data")
+    exported_at: datetime
+
+
+class Restriction(InputModel):
+    restricted: bool
+
+
+class RestrictionState(ApiModel):
+    restricted: bool

@@ -1,0 +1,224 @@
+"""The residents' rights: access (art. 15), erasure (art. 17), restriction (art. 18), and
+retention: what is kept no longer than needed.
+
+Erasure keeps the figures: the resident's row stays as a bare id, so its registrations
+still count (distinct counts too), but every personal field, the code, the notes on its
+registrations, stored answers that named it, and the rooms that served it are gone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, cast, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import String
+
+from api.accounts.models import PartnerClient, UserAccount
+from api.audit.models import AuditEvent
+from api.audit.service import record
+from api.auth.models import AuthSession, LoginFailure
+from api.base import utcnow
+from api.deps import Principal
+from api.errors import NotFound
+from api.idempotency.models import IdempotencyRecord
+from api.registrations.models import Registration
+from api.residents import service as residents
+from api.residents.models import Resident, ResidentRoom
+from api.rooms import service as rooms
+
+_resident: Table = Resident.__table__  # type: ignore[attr-defined]
+_resident_room: Table = ResidentRoom.__table__  # type: ignore[attr-defined]
+_reg: Table = Registration.__table__  # type: ignore[attr-defined]
+_event: Table = AuditEvent.__table__  # type: ignore[attr-defined]
+_user: Table = UserAccount.__table__  # type: ignore[attr-defined]
+_client: Table = PartnerClient.__table__  # type: ignore[attr-defined]
+_idempotency: Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+_session: Table = AuthSession.__table__  # type: ignore[attr-defined]
+_failure: Table = LoginFailure.__table__  # type: ignore[attr-defined]
+
+
+async def _served(conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID) -> Any:
+    row = (
+        await conn.execute(
+            select(_resident.c.id, _resident.c.restricted_at).where(
+                _resident.c.id == resident_id,
+                _resident.c.erased_at.is_(None),
+                residents.served_by(principal),
+            )
+        )
+    ).first()
+    if row is None:
+        raise NotFound("There is no such resident among the people your rooms serve.")
+    return row
+
+
+async def export(conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID) -> Any:
+    """Everything kept about one person, and who looked at it."""
+    await _served(conn, principal, resident_id)
+    person = await residents.get_resident(conn, principal, resident_id, audit=False)
+    ref = await rooms.reference(conn)
+    registrations = [
+        {
+            "id": r.id,
+            "room": ref.room_slugs[r.room_id],
+            "activity": ref.activity_codes[r.activity_id],
+            "occurred_on": r.occurred_on,
+            "note": r.note,
+            "created_at": r.created_at,
+            "voided": r.voided_at is not None,
+            "void_reason": r.void_reason,
+        }
+        for r in await conn.execute(
+            select(_reg).where(_reg.c.resident_id == resident_id).order_by(_reg.c.occurred_on)
+        )
+    ]
+    await record(
+        conn,
+        actor=principal,
+        action="resident.export",
+        object_type="resident",
+        object_id=resident_id,
+        resident_id=resident_id,
+    )
+    who = func.coalesce(_user.c.username, _client.c.client_id, _event.c.actor_kind)
+    access_log = [
+        {"at": e.at, "who": e.who, "role": e.actor_role, "action": e.action}
+        for e in await conn.execute(
+            select(_event.c.at, who.label("who"), _event.c.actor_role, _event.c.action)
+            .outerjoin(_user, _user.c.id == _event.c.actor_id)
+            .outerjoin(_client, _client.c.id == _event.c.actor_id)
+            .where(_event.c.resident_id == resident_id)
+            .order_by(_event.c.at)
+        )
+    ]
+    return {
+        "resident": person,
+        "registrations": registrations,
+        "access_log": access_log,
+        "exported_at": utcnow(),
+    }
+
+
+async def erase_resident(
+    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, *, check: bool = True
+) -> None:
+    if check:
+        await _served(conn, principal, resident_id)
+    now = utcnow()
+    await conn.execute(
+        update(_resident)
+        .where(_resident.c.id == resident_id)
+        .values(
+            code=None,
+            name=None,
+            contact=None,
+            birth_year=None,
+            age_band=None,
+            postcode_area=None,
+            languages=[],
+            restricted_at=None,
+            erased_at=now,
+            updated_at=now,
+        )
+    )
+    # free text about the person goes with the person; the counts stay
+    await conn.execute(update(_reg).where(_reg.c.resident_id == resident_id).values(note=None))
+    await conn.execute(
+        update(_reg)
+        .where(_reg.c.resident_id == resident_id, _reg.c.void_reason.is_not(None))
+        .values(void_reason="(erased)")
+    )
+    await conn.execute(delete(_resident_room).where(_resident_room.c.resident_id == resident_id))
+    # stored first answers of POSTs that showed this person
+    await conn.execute(
+        delete(_idempotency).where(cast(_idempotency.c.body, String).contains(str(resident_id)))
+    )
+    await record(
+        conn,
+        actor=principal,
+        action="resident.erase",
+        object_type="resident",
+        object_id=resident_id,
+        resident_id=resident_id,
+    )
+
+
+async def restrict(
+    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, restricted: bool
+) -> dict[str, Any]:
+    await _served(conn, principal, resident_id)
+    await conn.execute(
+        update(_resident)
+        .where(_resident.c.id == resident_id)
+        .values(restricted_at=utcnow() if restricted else None)
+    )
+    await record(
+        conn,
+        actor=principal,
+        action="resident.restrict" if restricted else "resident.unrestrict",
+        object_type="resident",
+        object_id=resident_id,
+        resident_id=resident_id,
+    )
+    return {"restricted": restricted}
+
+
+async def retention(
+    conn: AsyncConnection,
+    principal: Principal,
+    *,
+    months: int,
+    dry_run: bool,
+    login_window_seconds: int,
+) -> dict[str, int]:
+    """Anonymise residents with no contact for `months`; purge what has expired."""
+    now = utcnow()
+    cutoff = date.today() - timedelta(days=round(months * 30.44))
+    last_contact = (
+        select(_reg.c.resident_id, func.max(_reg.c.occurred_on).label("last"))
+        .group_by(_reg.c.resident_id)
+        .subquery()
+    )
+    stale = [
+        r.id
+        for r in await conn.execute(
+            select(_resident.c.id, _resident.c.created_at, last_contact.c.last)
+            .outerjoin(last_contact, last_contact.c.resident_id == _resident.c.id)
+            .where(_resident.c.erased_at.is_(None))
+        )
+        if (r.last or _as_date(r.created_at)) < cutoff
+    ]
+    purges = {
+        "idempotency records": delete(_idempotency).where(_idempotency.c.expires_at < now),
+        "ended sign-ins": delete(_session).where(
+            (_session.c.expires_at < now) | (_session.c.revoked_at < now - timedelta(days=1))
+        ),
+        "failed sign-ins": delete(_failure).where(
+            _failure.c.at < now - timedelta(seconds=login_window_seconds)
+        ),
+    }
+    counts = {"residents anonymised": len(stale)}
+    for label, statement in purges.items():
+        if dry_run:
+            count_query = (
+                select(func.count())
+                .select_from(statement.table)
+                .where(
+                    statement.whereclause  # type: ignore[arg-type]
+                )
+            )
+            counts[label] = int((await conn.execute(count_query)).scalar_one())
+        else:
+            counts[label] = (await conn.execute(statement)).rowcount
+    if not dry_run:
+        for resident_id in stale:
+            await erase_resident(conn, principal, resident_id, check=False)
+        await record(conn, actor=principal, action="retention.run", details=counts)
+    return counts
+
+
+def _as_date(value: datetime) -> date:
+    return value.date()
