@@ -246,3 +246,18 @@ async def test_retention_anonymises_who_has_not_come_for_two_years(client, db, g
     assert "Oude Bekende" not in _every_text(db)
     second = await bwk("retention", "run")
     assert "removed: 0 residents anonymised" in second.output
+
+
+async def test_when_the_audit_write_fails_the_data_is_not_returned(client, gerda, monkeypatch):
+    from api.audit import service as audit
+
+    volunteer = await headers_for(client, "volunteer.multibron")
+
+    async def broken(*_args, **_kwargs):
+        raise RuntimeError("the audit trail is unavailable")
+
+    monkeypatch.setattr(audit, "record", broken)
+    monkeypatch.setattr("api.residents.service.record", broken)
+    response = await client.get(f"/residents/{gerda['id']}", headers=volunteer)
+    assert response.status_code == 500
+    assert NAME not in response.text
