@@ -142,82 +142,88 @@ async def _issue_refresh(conn: AsyncConnection, session_id: uuid.UUID, expires: 
     return token
 
 
-async def password_grant(
-    conn: AsyncConnection, auth: Auth, username: str, password: str, address: str
+@dataclass(frozen=True)
+class _Kind:
+    """What differs between a person's and a partner system's sign-in."""
+
+    name: str  # "user" or "client"
+    table: Table
+    key: str  # the column signed in with
+    secret: str  # the column with the hash
+    refused: GrantError
+
+
+_PEOPLE = _Kind(
+    "user",
+    _user,
+    "username",
+    "password_hash",
+    GrantError("invalid_grant", "The username or password is not right."),
+)
+_SYSTEMS = _Kind(
+    "client",
+    _client,
+    "client_id",
+    "secret_hash",
+    GrantError("invalid_client", "The client id or secret is not right.", 401),
+)
+
+
+async def _sign_in(
+    conn: AsyncConnection, auth: Auth, kind: _Kind, given: str, secret: str, address: str
 ) -> Tokens | GrantError:
-    username = username.strip().lower()[:60]
-    name = f"user:{username}"
+    given = given.strip().lower()[:60]
+    name = f"{kind.name}:{given}"
     await serialise_attempts(conn, name)
     wait = await throttled(conn, auth, name, address, utcnow())
     if wait is not None:
         return GrantError("invalid_request", "Too many failed sign-ins; wait.", 429, wait)
+    table = kind.table
     row = (
         await conn.execute(
-            select(_user.c.id, _user.c.password_hash, _user.c.active, _user.c.role).where(
-                _user.c.username == username
+            select(table.c.id, table.c[kind.secret].label("stored"), table.c.active).where(
+                table.c[kind.key] == given
             )
         )
     ).first()
+    # an unknown name is checked against a dummy hash: it costs the same time
     ok, new_hash = await anyio.to_thread.run_sync(
-        auth.passwords.verify, password, row.password_hash if row else None
+        auth.passwords.verify, secret, row.stored if row else None
     )
     if row is None or not ok or not row.active:
-        await fail(conn, name, address, row.id if row else None, "user")
-        return GrantError("invalid_grant", "The username or password is not right.")
+        await fail(conn, name, address, row.id if row else None, kind.name)
+        return kind.refused
     if new_hash:
         await conn.execute(
-            _user.update().where(_user.c.id == row.id).values(password_hash=new_hash)
+            table.update().where(table.c.id == row.id).values({kind.secret: new_hash})
         )
     await conn.execute(delete(_failure).where(_failure.c.username == name))
-    tokens = await _start_session(conn, auth, user_id=row.id)
+    if kind is _PEOPLE:
+        tokens = await _start_session(conn, auth, user_id=row.id)
+    else:
+        tokens = await _start_session(conn, auth, client_id=row.id)
     await record(
         conn,
         actor=None,
         actor_id=row.id,
         action="auth.sign_in",
-        object_type="user",
+        object_type=kind.name,
         object_id=row.id,
         address=address,
-        details={"role": row.role},
     )
     return tokens
+
+
+async def password_grant(
+    conn: AsyncConnection, auth: Auth, username: str, password: str, address: str
+) -> Tokens | GrantError:
+    return await _sign_in(conn, auth, _PEOPLE, username, password, address)
 
 
 async def client_credentials_grant(
     conn: AsyncConnection, auth: Auth, client_id: str, secret: str, address: str
 ) -> Tokens | GrantError:
-    client_id = client_id.strip().lower()[:60]
-    name = f"client:{client_id}"
-    await serialise_attempts(conn, name)
-    wait = await throttled(conn, auth, name, address, utcnow())
-    if wait is not None:
-        return GrantError("invalid_request", "Too many failed sign-ins; wait.", 429, wait)
-    row = (
-        await conn.execute(
-            select(_client.c.id, _client.c.secret_hash, _client.c.active).where(
-                _client.c.client_id == client_id
-            )
-        )
-    ).first()
-    ok, _ = await anyio.to_thread.run_sync(
-        auth.passwords.verify, secret, row.secret_hash if row else None
-    )
-    if row is None or not ok or not row.active:
-        await fail(conn, name, address, row.id if row else None, "client")
-        return GrantError("invalid_client", "The client id or secret is not right.", 401)
-    await conn.execute(delete(_failure).where(_failure.c.username == name))
-    tokens = await _start_session(conn, auth, client_id=row.id)
-    await record(
-        conn,
-        actor=None,
-        actor_id=row.id,
-        action="auth.sign_in",
-        object_type="client",
-        object_id=row.id,
-        address=address,
-        details={"role": "partner"},
-    )
-    return tokens
+    return await _sign_in(conn, auth, _SYSTEMS, client_id, secret, address)
 
 
 async def refresh_grant(
