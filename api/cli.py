@@ -248,6 +248,27 @@ def retention_run(
 
 
 @app.command()
+def worker(
+    once: bool = typer.Option(False, "--once", help="Deliver what is due, then stop"),
+    interval: float = typer.Option(1.0, help="Seconds between looks at the outbox"),
+) -> None:
+    """Deliver partners' webhook events from the outbox (run one or more beside the API)."""
+    from api.db import make_engine
+    from api.webhooks.service import run_worker
+
+    settings = _settings()
+
+    async def run() -> None:
+        engine = make_engine(settings)
+        try:
+            await run_worker(engine, allow_private=settings.is_demo, interval=interval, once=once)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+@app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on"),
     port: int = typer.Option(8000, help="Port to listen on"),

@@ -20,11 +20,13 @@ from api.indicators.router import router as indicators_router
 from api.logging import configure as configure_logging
 from api.middleware import RequestContextMiddleware
 from api.privacy.router import router as privacy_router
+from api.referrals.router import router as referrals_router
 from api.registrations.router import router as registrations_router
 from api.residents.router import router as residents_router
 from api.rooms.router import router as rooms_router
 from api.security import Passwords, TokenCodec
 from api.settings import Settings, get_settings
+from api.webhooks.router import router as webhooks_router
 
 PREFIX = openapi.PREFIX
 
@@ -64,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         privacy_router,
         registrations_router,
         indicators_router,
+        referrals_router,
+        webhooks_router,
         accounts_router,
         audit_router,
         health.router,

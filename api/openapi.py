@@ -67,6 +67,8 @@ def build(app: FastAPI, settings: Settings) -> dict[str, Any]:
             {"name": "residents", "description": "The people the rooms help (staff only)."},
             {"name": "registrations", "description": "Help given, corrections, imports."},
             {"name": "indicators", "description": "Figures and agreements for the district."},
+            {"name": "referrals", "description": "Referrals with chain partners; consent."},
+            {"name": "webhooks", "description": "Partners' event delivery (admins)."},
             {"name": "accounts", "description": "Users and partner systems' clients."},
             {"name": "audit", "description": "The audit trail (admins)."},
             {"name": "health", "description": "Liveness and readiness."},

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, ge=1)
     login_max_failures_per_address: int = Field(20, ge=1)
     login_window_seconds: int = Field(900, ge=10)
+    # a referral waiting longer than this in 'sent' or 'accepted' is overdue
+    referral_overdue_days: int = Field(14, ge=1, le=365)
     # residents with no contact for this long are anonymised by `bwk retention run`
     retention_months: int = Field(24, ge=1, le=240)
     # Argon2id cost; lower only for tests

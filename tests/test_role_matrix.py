@@ -35,6 +35,7 @@ READERS = {
 DISTRICT = {"admin", "stadsdeel"}
 STAFF = {"coordinator.multibron", "volunteer.multibron", "volunteer.samen-sterk"}
 COORDINATOR = {"coordinator.multibron"}
+PARTNERS = {"madi", "pbazo"}
 
 # route -> (who may call it, a body that passes validation where the policy is checked late)
 MATRIX: dict[str, tuple[set[str], dict | None]] = {
@@ -78,6 +79,18 @@ MATRIX: dict[str, tuple[set[str], dict | None]] = {
     "GET /targets": (READERS, None),
     "GET /indicators/participants": (READERS, None),
     "PUT /targets/{year}": (DISTRICT, {}),
+    "POST /referrals": (STAFF | PARTNERS, {}),
+    "GET /referrals": (STAFF | PARTNERS, None),
+    "GET /referrals/{referral_id}": (STAFF | PARTNERS, None),
+    "POST /referrals/{referral_id}/transitions": (STAFF | PARTNERS, {}),
+    "GET /residents/{resident_id}/consents": (STAFF, None),
+    "POST /residents/{resident_id}/consents": (STAFF, {}),
+    "DELETE /residents/{resident_id}/consents/{consent_id}": (STAFF, None),
+    "GET /indicators/referrals": (DISTRICT | COORDINATOR, None),
+    "PUT /partners/{code}/webhook": (ADMIN, {}),
+    "GET /partners/{code}/webhook": (ADMIN, None),
+    "DELETE /partners/{code}/webhook": (ADMIN, None),
+    "GET /partners/{code}/webhook/deliveries": (ADMIN, None),
 }
 
 
@@ -118,6 +131,9 @@ async def path_values(client, callers):
         "resident_id": str(uuid.uuid4()),
         "registration_id": str(uuid.uuid4()),
         "year": 2031,
+        "referral_id": str(uuid.uuid4()),
+        "consent_id": str(uuid.uuid4()),
+        "code": "hvo-querido",
     }
 
 

@@ -1,0 +1,195 @@
+"""/referrals, /residents/{id}/consents and /indicators/referrals."""
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import Field
+
+from api.base import utcnow
+from api.db import Connection
+from api.deps import Allow, Principal, Staff
+from api.errors import InvalidInput
+from api.idempotency.deps import IdempotencyKey
+from api.indicators.periods import period
+from api.referrals import figures, service
+from api.referrals.schemas import (
+    ConsentCreate,
+    ConsentPage,
+    ConsentPublic,
+    Reason,
+    ReferralCreate,
+    ReferralPage,
+    ReferralPublic,
+    Status,
+    Transition,
+)
+from api.schemas import ApiModel, Cursor, Limit, decode_cursor, page
+
+router = APIRouter(tags=["referrals"])
+Parties = Annotated[Principal, Depends(Allow("volunteer", "coordinator", "partner"))]
+Overseers = Annotated[Principal, Depends(Allow("stadsdeel", "admin", "coordinator"))]
+SlugQuery = Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+
+
+def _overdue_days(request: Request) -> int:
+    return int(request.app.state.settings.referral_overdue_days)
+
+
+@router.post(
+    "/referrals",
+    response_model=ReferralPublic,
+    status_code=201,
+    summary="Refer: a room's staff refer a resident out; a partner refers someone in",
+    responses={
+        409: {"description": "The same Idempotency-Key is still being handled"},
+        422: {"description": "The Idempotency-Key was used for another body"},
+    },
+)
+async def create(
+    idempotency: IdempotencyKey,
+    request: Request,
+    conn: Connection,
+    principal: Parties,
+    body: ReferralCreate,
+) -> Any:
+    if replay := await idempotency.begin(principal, body.model_dump(mode="json")):
+        return replay
+    created = await service.create(conn, principal, body.model_dump(), _overdue_days(request))
+    if idempotency.key is not None:
+        await idempotency.complete(
+            conn, 201, ReferralPublic.model_validate(created).model_dump(mode="json", by_alias=True)
+        )
+    return created
+
+
+@router.get("/referrals", response_model=ReferralPage, summary="Referrals you sent or received")
+async def list_referrals(
+    request: Request,
+    conn: Connection,
+    principal: Parties,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    status: Annotated[Status | None, Query()] = None,
+    direction: Annotated[Literal["outgoing", "incoming"] | None, Query()] = None,
+    room: SlugQuery = None,
+    partner: SlugQuery = None,
+    overdue: Annotated[bool | None, Query(description="Waiting too long in sent/accepted")] = None,
+) -> Any:
+    after = decode_cursor(cursor, str, str)
+    try:
+        position = (datetime.fromisoformat(after[0]), UUID(after[1])) if after else None
+    except ValueError:
+        raise InvalidInput([("cursor", "not a cursor this list gave out")]) from None
+    rows = await service.list_referrals(
+        conn,
+        principal,
+        limit=limit,
+        after=position,
+        status=status,
+        direction=direction,
+        room=room,
+        partner=partner,
+        overdue=overdue,
+        overdue_days=_overdue_days(request),
+    )
+    return page(rows, limit, key=lambda r: [r["created_at"].isoformat(), str(r["id"])])
+
+
+@router.get("/referrals/{referral_id}", response_model=ReferralPublic, summary="One referral")
+async def get(request: Request, conn: Connection, principal: Parties, referral_id: UUID) -> Any:
+    return await service.get(conn, principal, referral_id, _overdue_days(request))
+
+
+@router.post(
+    "/referrals/{referral_id}/transitions",
+    response_model=ReferralPublic,
+    summary="Move a referral: accept, decline, complete, no_show (receiver); withdraw (sender)",
+    responses={409: {"description": "The lifecycle does not allow this move"}},
+)
+async def transition(
+    request: Request, conn: Connection, principal: Parties, referral_id: UUID, body: Transition
+) -> Any:
+    return await service.move(
+        conn, principal, referral_id, body.model_dump(), _overdue_days(request)
+    )
+
+
+@router.get(
+    "/residents/{resident_id}/consents",
+    response_model=ConsentPage,
+    summary="A resident's consents to share with partners",
+)
+async def list_consents(conn: Connection, principal: Staff, resident_id: UUID) -> Any:
+    items = await service.list_consents(conn, principal, resident_id)
+    return {"items": items, "next_cursor": None}
+
+
+@router.post(
+    "/residents/{resident_id}/consents",
+    response_model=ConsentPublic,
+    status_code=201,
+    summary="Record a resident's consent to let a partner know who is referred",
+)
+async def give_consent(
+    conn: Connection, principal: Staff, resident_id: UUID, body: ConsentCreate
+) -> Any:
+    return await service.give_consent(conn, principal, resident_id, body.model_dump())
+
+
+@router.delete(
+    "/residents/{resident_id}/consents/{consent_id}",
+    status_code=204,
+    summary="Withdraw a consent: the partner stops seeing who the person is, at once",
+)
+async def withdraw_consent(
+    conn: Connection, principal: Staff, resident_id: UUID, consent_id: UUID
+) -> Response:
+    await service.withdraw_consent(conn, principal, resident_id, consent_id)
+    return Response(status_code=204)
+
+
+class PartnerFigures(ApiModel):
+    partner: str
+    direction: Literal["outgoing", "incoming"]
+    total: int
+    by_status: dict[Status, int]
+    closure_rate: float | None = Field(description="Share that reached an end state")
+    completion_rate: float | None
+    median_days_to_acceptance: float | None
+    median_days_to_completion: float | None
+    overdue: int
+    reasons: dict[Reason, int]
+
+
+class ReferralPeriod(ApiModel):
+    start: date
+    end: date
+
+
+class ReferralFigures(ApiModel):
+    year: int
+    period: ReferralPeriod
+    rooms: list[str]
+    items: list[PartnerFigures]
+
+
+@router.get(
+    "/indicators/referrals",
+    response_model=ReferralFigures,
+    tags=["indicators"],
+    summary="Referrals per partner and direction: status, closure, speed, overdue, reasons",
+)
+async def referral_figures(
+    request: Request,
+    conn: Connection,
+    principal: Overseers,
+    year: Annotated[int, Query(ge=2000, le=2100)],
+    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
+    month: Annotated[int | None, Query(ge=1, le=12)] = None,
+    room: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
+) -> Any:
+    return await figures.referral_figures(
+        conn, principal, period(year, quarter, month), room, _overdue_days(request), utcnow()
+    )

@@ -1,0 +1,420 @@
+"""Closed-loop referrals: who may see and move what, consent, overdue, the outbox."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, Table, and_, false, insert, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.audit.service import record
+from api.base import utcnow
+from api.deps import Principal
+from api.errors import Conflict, Forbidden, InvalidInput, NotFound
+from api.referrals.models import Consent, Referral, ReferralEvent
+from api.residents import service as residents
+from api.residents.models import Resident
+from api.rooms import service as rooms
+from api.rooms.models import Partner
+from api.webhooks import outbox
+
+_ref: Table = Referral.__table__  # type: ignore[attr-defined]
+_event: Table = ReferralEvent.__table__  # type: ignore[attr-defined]
+_consent: Table = Consent.__table__  # type: ignore[attr-defined]
+_resident: Table = Resident.__table__  # type: ignore[attr-defined]
+_partner: Table = Partner.__table__  # type: ignore[attr-defined]
+
+# (from, to) -> who may make the move
+MOVES = {
+    ("sent", "accepted"): "receiver",
+    ("sent", "declined"): "receiver",
+    ("sent", "withdrawn"): "sender",
+    ("accepted", "completed"): "receiver",
+    ("accepted", "no_show"): "receiver",
+    ("accepted", "withdrawn"): "sender",
+}
+NEEDS_REASON = {"declined", "no_show", "withdrawn"}
+OPEN = ("sent", "accepted")
+CLOSED = ("declined", "withdrawn", "completed", "no_show")
+
+
+def side_of(principal: Principal) -> str:
+    return "partner" if principal.role == "partner" else "room"
+
+
+def readable_referrals(principal: Principal) -> Select[Any]:
+    """The one query every list, get and figure of referrals starts from."""
+    query = select(_ref)
+    if principal.role == "partner":
+        return query.where(_ref.c.partner_id == principal.partner_id)
+    if principal.role in ("volunteer", "coordinator"):
+        return query.where(_ref.c.room_id.in_(principal.room_ids or {-1}))
+    return query.where(false())
+
+
+async def _partner_ids(conn: AsyncConnection) -> dict[str, int]:
+    rows = await conn.execute(select(_partner.c.code, _partner.c.id))
+    return {code: partner_id for code, partner_id in rows}  # noqa: C416 - Row objects
+
+
+async def _consented(conn: AsyncConnection, pairs: set[tuple[uuid.UUID, int]]) -> set[Any]:
+    if not pairs:
+        return set()
+    rows = await conn.execute(
+        select(_consent.c.resident_id, _consent.c.partner_id).where(
+            tuple_(_consent.c.resident_id, _consent.c.partner_id).in_(list(pairs)),
+            _consent.c.purpose == "referral",
+            _consent.c.withdrawn_at.is_(None),
+        )
+    )
+    return {(r.resident_id, r.partner_id) for r in rows}
+
+
+async def present(
+    conn: AsyncConnection, principal: Principal, rows: list[Any], overdue_days: int
+) -> list[dict[str, Any]]:
+    """Each side sees what it needs: never the other side's notes, the identity only to the
+    room or, with active consent, to the partner."""
+    if not rows:
+        return []
+    ref = await rooms.reference(conn)
+    codes = {i: c for c, i in (await _partner_ids(conn)).items()}
+    side = side_of(principal)
+    history: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    for e in await conn.execute(
+        select(_event).where(_event.c.referral_id.in_([r.id for r in rows])).order_by(_event.c.at)
+    ):
+        history[e.referral_id].append(
+            {
+                "status": e.status,
+                "at": e.at,
+                "by": e.side,
+                "reason": e.reason,
+                "note": e.note if e.side == side else None,
+            }
+        )
+    wanted = {(r.resident_id, r.partner_id) for r in rows if r.resident_id is not None}
+    allowed = wanted if side == "room" else await _consented(conn, wanted)
+    people = {}
+    if allowed:
+        for p in await conn.execute(
+            select(
+                _resident.c.id, _resident.c.name, _resident.c.contact, _resident.c.birth_year
+            ).where(_resident.c.id.in_([a for a, _ in allowed]), _resident.c.erased_at.is_(None))
+        ):
+            people[p.id] = {"name": p.name, "contact": p.contact, "birth_year": p.birth_year}
+    late = utcnow() - timedelta(days=overdue_days)
+    out = []
+    for r in rows:
+        shows_person = (r.resident_id, r.partner_id) in allowed
+        out.append(
+            {
+                "id": r.id,
+                "room": ref.room_slugs[r.room_id],
+                "partner": codes[r.partner_id],
+                "direction": r.direction,
+                "resident_id": r.resident_id if side == "room" else None,
+                "identity": people.get(r.resident_id) if shows_person else None,
+                "contact": r.contact,
+                "reason": r.reason,
+                "status": r.status,
+                "outcome_reason": r.outcome_reason,
+                "note": r.room_note if side == "room" else r.partner_note,
+                "overdue": r.status in OPEN and r.status_changed_at < late,
+                "created_at": r.created_at,
+                "status_changed_at": r.status_changed_at,
+                "history": history[r.id],
+            }
+        )
+    return out
+
+
+async def create(
+    conn: AsyncConnection, principal: Principal, data: dict[str, Any], overdue_days: int
+) -> dict[str, Any]:
+    ref = await rooms.reference(conn, room=data["room"])
+    room = ref.rooms.get(data["room"])
+    if room is None:
+        raise InvalidInput([("room", f"unknown room '{data['room']}'")])
+    partners = await _partner_ids(conn)
+    now = utcnow()
+    row: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "room_id": room.id,
+        "reason": data["reason"],
+        "status": "sent",
+        "created_by": principal.id,
+        "created_at": now,
+        "status_changed_at": now,
+    }
+    if principal.role == "partner":
+        if data.get("resident_id") is not None or data.get("partner") not in (
+            None,
+            principal.partner_code,
+        ):
+            raise InvalidInput([("residentId", "a partner refers by reason and contact")])
+        row.update(
+            direction="incoming",
+            partner_id=principal.partner_id,
+            contact=data.get("contact"),
+            partner_note=data.get("note"),
+        )
+    else:
+        residents.require_room(principal, room, data["room"])
+        if data.get("partner") not in partners:
+            raise InvalidInput([("partner", "give the code of the partner referred to")])
+        if data.get("resident_id") is None:
+            raise InvalidInput([("residentId", "give the resident who is referred")])
+        await residents.get_resident(conn, principal, data["resident_id"], audit=False)
+        await residents.resident_for_help(conn, resident_id=data["resident_id"], code=None)
+        row.update(
+            direction="outgoing",
+            partner_id=partners[data["partner"]],
+            resident_id=data["resident_id"],
+            room_note=data.get("note"),
+        )
+    await conn.execute(insert(_ref).values(row))
+    await conn.execute(
+        insert(_event).values(
+            id=uuid.uuid4(),
+            referral_id=row["id"],
+            status="sent",
+            side=side_of(principal),
+            actor_id=principal.id,
+            at=now,
+            note=data.get("note"),
+        )
+    )
+    await record(
+        conn,
+        actor=principal,
+        action="referral.create",
+        object_type="referral",
+        object_id=row["id"],
+        resident_id=row.get("resident_id"),
+    )
+    await outbox.enqueue(conn, row["partner_id"], "referral.created", _event_payload(row, ref))
+    return await get(conn, principal, row["id"], overdue_days, audit=False)
+
+
+def _event_payload(row: dict[str, Any], ref: Any) -> dict[str, Any]:
+    # ids and states only: who the person is, the partner asks for (consent is checked then)
+    return {
+        "referral": {
+            "id": str(row["id"]),
+            "room": ref.room_slugs[row["room_id"]],
+            "direction": row["direction"],
+            "status": row["status"],
+            "at": row["status_changed_at"].isoformat(),
+        }
+    }
+
+
+async def get(
+    conn: AsyncConnection,
+    principal: Principal,
+    referral_id: uuid.UUID,
+    overdue_days: int,
+    *,
+    audit: bool = True,
+) -> dict[str, Any]:
+    row = (
+        await conn.execute(readable_referrals(principal).where(_ref.c.id == referral_id))
+    ).first()
+    if row is None:
+        raise NotFound("There is no such referral of yours.")
+    if audit and row.resident_id is not None:
+        await record(
+            conn,
+            actor=principal,
+            action="referral.read",
+            object_type="referral",
+            object_id=row.id,
+            resident_id=row.resident_id,
+        )
+    return (await present(conn, principal, [row], overdue_days))[0]
+
+
+async def list_referrals(
+    conn: AsyncConnection,
+    principal: Principal,
+    *,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+    status: str | None,
+    direction: str | None,
+    room: str | None,
+    partner: str | None,
+    overdue: bool | None,
+    overdue_days: int,
+) -> list[dict[str, Any]]:
+    query = readable_referrals(principal)
+    if status:
+        query = query.where(_ref.c.status == status)
+    if direction:
+        query = query.where(_ref.c.direction == direction)
+    if room:
+        found = await rooms.room_ref(conn, room)
+        query = query.where(_ref.c.room_id == (found.id if found else -1))
+    if partner:
+        query = query.where(_ref.c.partner_id == (await _partner_ids(conn)).get(partner, -1))
+    if overdue is not None:
+        late = and_(
+            _ref.c.status.in_(OPEN),
+            _ref.c.status_changed_at < utcnow() - timedelta(days=overdue_days),
+        )
+        query = query.where(late if overdue else ~late)
+    if after is not None:
+        query = query.where(tuple_(_ref.c.created_at, _ref.c.id) < tuple_(*after))
+    query = query.order_by(_ref.c.created_at.desc(), _ref.c.id.desc()).limit(limit + 1)
+    rows = list(await conn.execute(query))
+    return await present(conn, principal, rows, overdue_days)
+
+
+async def move(
+    conn: AsyncConnection,
+    principal: Principal,
+    referral_id: uuid.UUID,
+    data: dict[str, Any],
+    overdue_days: int,
+) -> dict[str, Any]:
+    row = (
+        await conn.execute(readable_referrals(principal).where(_ref.c.id == referral_id))
+    ).first()
+    if row is None:
+        raise NotFound("There is no such referral of yours.")
+    to = data["to"]
+    who = MOVES.get((row.status, to))
+    if who is None:
+        raise Conflict(f"A referral that is {row.status} cannot become {to}.")
+    side = side_of(principal)
+    sender = "room" if row.direction == "outgoing" else "partner"
+    if (who == "sender") != (side == sender):
+        raise Forbidden(f"Only the {who} of a referral may make it {to}.")
+    if to in NEEDS_REASON and not data.get("reason"):
+        raise InvalidInput([("reason", f"say why the referral is {to}")])
+    now = utcnow()
+    values: dict[str, Any] = {
+        "status": to,
+        "status_changed_at": now,
+        "outcome_reason": data.get("reason"),
+    }
+    if to == "accepted":
+        values["accepted_at"] = now
+    if to in CLOSED:
+        values["closed_at"] = now
+    if data.get("note"):
+        values["room_note" if side == "room" else "partner_note"] = data["note"]
+    moved = await conn.execute(
+        update(_ref).where(_ref.c.id == referral_id, _ref.c.status == row.status).values(values)
+    )
+    if moved.rowcount != 1:
+        raise Conflict("The referral was moved by someone else just now; read it again.")
+    await conn.execute(
+        insert(_event).values(
+            id=uuid.uuid4(),
+            referral_id=referral_id,
+            status=to,
+            side=side,
+            actor_id=principal.id,
+            reason=data.get("reason"),
+            note=data.get("note"),
+            at=now,
+        )
+    )
+    await record(
+        conn,
+        actor=principal,
+        action=f"referral.{to}",
+        object_type="referral",
+        object_id=referral_id,
+        resident_id=row.resident_id,
+    )
+    ref = await rooms.reference(conn)
+    payload = _event_payload({**row._mapping, **values}, ref)
+    await outbox.enqueue(conn, row.partner_id, "referral.status_changed", payload)
+    return await get(conn, principal, referral_id, overdue_days, audit=False)
+
+
+# -- consent ------------------------------------------------------------------------------
+
+
+async def list_consents(
+    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    await residents.get_resident(conn, principal, resident_id, audit=False)
+    codes = {i: c for c, i in (await _partner_ids(conn)).items()}
+    rows = await conn.execute(
+        select(_consent)
+        .where(_consent.c.resident_id == resident_id)
+        .order_by(_consent.c.recorded_at)
+    )
+    await record(
+        conn,
+        actor=principal,
+        action="consent.read",
+        object_type="resident",
+        object_id=resident_id,
+        resident_id=resident_id,
+    )
+    return [{**r._mapping, "partner": codes[r.partner_id]} for r in rows]
+
+
+async def give_consent(
+    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, data: dict[str, Any]
+) -> dict[str, Any]:
+    await residents.get_resident(conn, principal, resident_id, audit=False)
+    partner_id = (await _partner_ids(conn)).get(data["partner"])
+    if partner_id is None:
+        raise InvalidInput([("partner", f"unknown partner '{data['partner']}'")])
+    consent_id = uuid.uuid4()
+    await conn.execute(
+        insert(_consent).values(
+            id=consent_id,
+            resident_id=resident_id,
+            partner_id=partner_id,
+            purpose=data["purpose"],
+            text_version=data["text_version"],
+            recorded_by=principal.id,
+            recorded_at=utcnow(),
+        )
+    )
+    await record(
+        conn,
+        actor=principal,
+        action="consent.give",
+        object_type="consent",
+        object_id=consent_id,
+        resident_id=resident_id,
+    )
+    return next(
+        c for c in await list_consents(conn, principal, resident_id) if c["id"] == consent_id
+    )
+
+
+async def withdraw_consent(
+    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, consent_id: uuid.UUID
+) -> None:
+    await residents.get_resident(conn, principal, resident_id, audit=False)
+    done = await conn.execute(
+        update(_consent)
+        .where(
+            _consent.c.id == consent_id,
+            _consent.c.resident_id == resident_id,
+            _consent.c.withdrawn_at.is_(None),
+        )
+        .values(withdrawn_at=utcnow(), withdrawn_by=principal.id)
+    )
+    if done.rowcount != 1:
+        raise NotFound("There is no such consent in force.")
+    await record(
+        conn,
+        actor=principal,
+        action="consent.withdraw",
+        object_type="consent",
+        object_id=consent_id,
+        resident_id=resident_id,
+    )
