@@ -261,3 +261,35 @@ async def test_when_the_audit_write_fails_the_data_is_not_returned(client, gerda
     response = await client.get(f"/residents/{gerda['id']}", headers=volunteer)
     assert response.status_code == 500
     assert NAME not in response.text
+
+
+async def test_erasure_also_takes_consents_and_referral_texts(client, db, gerda):
+    mb = await headers_for(client, "volunteer.multibron")
+    await client.post(
+        f"/residents/{gerda['id']}/consents",
+        headers=mb,
+        json={"partner": "madi", "textVersion": "2026-1"},
+    )
+    referral = (
+        await client.post(
+            "/referrals",
+            headers=mb,
+            json={
+                "room": "multibron",
+                "partner": "madi",
+                "residentId": gerda["id"],
+                "reason": f"{NAME}: schulden",
+                "note": "Gerda belt zelf",
+            },
+        )
+    ).json()
+    coordinator = await headers_for(client, "coordinator.multibron")
+    exported = (await client.get(f"/residents/{gerda['id']}/export", headers=coordinator)).json()
+    assert [r["partner"] for r in exported["referrals"]] == ["madi"]
+    assert [c["partner"] for c in exported["consents"]] == ["madi"]
+    await client.delete(f"/residents/{gerda['id']}", headers=coordinator)
+    assert "Gerda" not in _every_text(db)
+    madi = await headers_for(client, "madi")
+    seen = (await client.get(f"/referrals/{referral['id']}", headers=madi)).json()
+    assert seen["identity"] is None
+    assert seen["status"] == "sent"

@@ -20,6 +20,24 @@ class ExportedRegistration(ApiModel):
     void_reason: str | None
 
 
+class ExportedReferral(ApiModel):
+    id: UUID
+    room: str
+    partner: str
+    direction: str
+    reason: str
+    status: str
+    created_at: datetime
+
+
+class ExportedConsent(ApiModel):
+    partner: str
+    purpose: str
+    text_version: str
+    recorded_at: datetime
+    withdrawn_at: datetime | None
+
+
 class AccessEvent(ApiModel):
     at: datetime
     who: str = Field(description="The account (username or partner client) that acted")
@@ -32,6 +50,8 @@ class ResidentExport(ApiModel):
     registrations: list[ExportedRegistration] = Field(
         description="All help registered for this person, at every room, voided included"
     )
+    referrals: list[ExportedReferral]
+    consents: list[ExportedConsent]
     access_log: list[AccessEvent] = Field(description="Who read or changed this person's data")
     exported_at: datetime
 

@@ -24,10 +24,13 @@ from api.base import utcnow
 from api.deps import Principal
 from api.errors import NotFound
 from api.idempotency.models import IdempotencyRecord
+from api.referrals.models import Consent, Referral, ReferralEvent
 from api.registrations.models import Registration
 from api.residents import service as residents
 from api.residents.models import Resident, ResidentRoom
 from api.rooms import service as rooms
+from api.rooms.models import Partner
+from api.webhooks.models import OutboxEvent
 
 _resident: Table = Resident.__table__  # type: ignore[attr-defined]
 _resident_room: Table = ResidentRoom.__table__  # type: ignore[attr-defined]
@@ -38,6 +41,11 @@ _client: Table = PartnerClient.__table__  # type: ignore[attr-defined]
 _idempotency: Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
 _session: Table = AuthSession.__table__  # type: ignore[attr-defined]
 _failure: Table = LoginFailure.__table__  # type: ignore[attr-defined]
+_consent: Table = Consent.__table__  # type: ignore[attr-defined]
+_referral: Table = Referral.__table__  # type: ignore[attr-defined]
+_referral_event: Table = ReferralEvent.__table__  # type: ignore[attr-defined]
+_partner: Table = Partner.__table__  # type: ignore[attr-defined]
+_outbox: Table = OutboxEvent.__table__  # type: ignore[attr-defined]
 
 
 async def _served(conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID) -> Any:
@@ -75,6 +83,37 @@ async def export(conn: AsyncConnection, principal: Principal, resident_id: uuid.
             select(_reg).where(_reg.c.resident_id == resident_id).order_by(_reg.c.occurred_on)
         )
     ]
+    codes = {i: c for c, i in (await conn.execute(select(_partner.c.code, _partner.c.id))).all()}
+    referrals = [
+        {
+            "id": r.id,
+            "room": ref.room_slugs[r.room_id],
+            "partner": codes[r.partner_id],
+            "direction": r.direction,
+            "reason": r.reason,
+            "status": r.status,
+            "created_at": r.created_at,
+        }
+        for r in await conn.execute(
+            select(_referral)
+            .where(_referral.c.resident_id == resident_id)
+            .order_by(_referral.c.created_at)
+        )
+    ]
+    consents = [
+        {
+            "partner": codes[c.partner_id],
+            "purpose": c.purpose,
+            "text_version": c.text_version,
+            "recorded_at": c.recorded_at,
+            "withdrawn_at": c.withdrawn_at,
+        }
+        for c in await conn.execute(
+            select(_consent)
+            .where(_consent.c.resident_id == resident_id)
+            .order_by(_consent.c.recorded_at)
+        )
+    ]
     await record(
         conn,
         actor=principal,
@@ -97,6 +136,8 @@ async def export(conn: AsyncConnection, principal: Principal, resident_id: uuid.
     return {
         "resident": person,
         "registrations": registrations,
+        "referrals": referrals,
+        "consents": consents,
         "access_log": access_log,
         "exported_at": utcnow(),
     }
@@ -132,6 +173,20 @@ async def erase_resident(
         .values(void_reason="(erased)")
     )
     await conn.execute(delete(_resident_room).where(_resident_room.c.resident_id == resident_id))
+    # what partners could learn: consents go; referral texts about the person are blanked,
+    # the referrals themselves stay for the referral figures
+    await conn.execute(delete(_consent).where(_consent.c.resident_id == resident_id))
+    referral_ids = select(_referral.c.id).where(_referral.c.resident_id == resident_id)
+    await conn.execute(
+        update(_referral)
+        .where(_referral.c.resident_id == resident_id)
+        .values(reason="(erased)", contact=None, room_note=None, partner_note=None)
+    )
+    await conn.execute(
+        update(_referral_event)
+        .where(_referral_event.c.referral_id.in_(referral_ids))
+        .values(note=None)
+    )
     # stored first answers of POSTs that showed this person
     await conn.execute(
         delete(_idempotency).where(cast(_idempotency.c.body, String).contains(str(resident_id)))
@@ -195,6 +250,9 @@ async def retention(
         "idempotency records": delete(_idempotency).where(_idempotency.c.expires_at < now),
         "ended sign-ins": delete(_session).where(
             (_session.c.expires_at < now) | (_session.c.revoked_at < now - timedelta(days=1))
+        ),
+        "delivered webhook events older than 30 days": delete(_outbox).where(
+            _outbox.c.delivered_at < now - timedelta(days=30)
         ),
         "failed sign-ins": delete(_failure).where(
             _failure.c.at < now - timedelta(seconds=login_window_seconds)
