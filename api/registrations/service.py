@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, Table, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,12 +15,12 @@ from api.base import utcnow
 from api.db import bulk_insert
 from api.deps import Principal
 from api.errors import AppError, Conflict, InvalidInput, NotFound, PreconditionFailed
+from api.indicators.periods import today
 from api.registrations.importing import parse_import_row
 from api.registrations.models import Registration
 from api.residents import service as residents
 from api.rooms import service as rooms
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 _reg: Table = Registration.__table__  # type: ignore[attr-defined]
 _COLUMNS = (
     _reg.c.id,
@@ -42,10 +41,6 @@ _COLUMNS = (
 
 class PreconditionRequired(AppError):
     status, slug, title = 428, "precondition-required", "Precondition required"
-
-
-def today() -> date:
-    return datetime.now(AMSTERDAM).date()
 
 
 def readable_registrations(principal: Principal) -> Select[Any]:
