@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.deps import Principal
@@ -40,9 +41,14 @@ class Idempotency:
         self.subject = principal.subject
         return None
 
-    async def complete(self, conn: AsyncConnection, status_code: int, body: Any) -> None:
+    async def complete(
+        self, conn: AsyncConnection, status_code: int, model: type[BaseModel], answer: Any
+    ) -> Any:
+        """Keep the answer for retries (in the request's transaction); returns it unchanged."""
         if self.subject is not None and self.key is not None:
+            body = model.model_validate(answer).model_dump(mode="json", by_alias=True)
             await service.complete(conn, self.subject, self.key, status_code, body)
+        return answer
 
     async def release(self) -> None:
         if self.subject is not None and self.key is not None:

@@ -41,19 +41,18 @@ def fingerprint(method: str, path: str, payload: Any) -> str:
 async def claim(engine: AsyncEngine, subject: str, key: str, print_: str) -> Replay | None:
     """Take the key for this request, or say what the earlier request with it answered."""
     now = utcnow()
+    fresh = {
+        "fingerprint": print_,
+        "status_code": None,
+        "body": None,
+        "created_at": now,
+        "locked_until": now + LOCK,
+        "expires_at": now + KEEP,
+    }
     async with engine.begin() as conn:
         try:
             async with conn.begin_nested():
-                await conn.execute(
-                    insert(_record).values(
-                        subject=subject,
-                        key=key,
-                        fingerprint=print_,
-                        created_at=now,
-                        locked_until=now + LOCK,
-                        expires_at=now + KEEP,
-                    )
-                )
+                await conn.execute(insert(_record).values(subject=subject, key=key, **fresh))
             return None
         except IntegrityError:
             pass
@@ -69,16 +68,7 @@ async def claim(engine: AsyncEngine, subject: str, key: str, print_: str) -> Rep
             )
         ).first()
         if row is None:  # given back in between: ours now
-            await conn.execute(
-                insert(_record).values(
-                    subject=subject,
-                    key=key,
-                    fingerprint=print_,
-                    created_at=now,
-                    locked_until=now + LOCK,
-                    expires_at=now + KEEP,
-                )
-            )
+            await conn.execute(insert(_record).values(subject=subject, key=key, **fresh))
             return None
         expired = row.expires_at <= now
         abandoned = row.status_code is None and row.locked_until <= now
@@ -90,14 +80,7 @@ async def claim(engine: AsyncEngine, subject: str, key: str, print_: str) -> Rep
                     _record.c.key == key,
                     _record.c.locked_until == row.locked_until,
                 )
-                .values(
-                    fingerprint=print_,
-                    status_code=None,
-                    body=None,
-                    created_at=now,
-                    locked_until=now + LOCK,
-                    expires_at=now + KEEP,
-                )
+                .values(**fresh)
             )
             if taken.rowcount == 1:
                 return None

@@ -57,11 +57,7 @@ async def create(
     if replay := await idempotency.begin(principal, body.model_dump(mode="json")):
         return replay
     created = await service.create(conn, principal, body.model_dump(), _overdue_days(request))
-    if idempotency.key is not None:
-        await idempotency.complete(
-            conn, 201, ReferralPublic.model_validate(created).model_dump(mode="json", by_alias=True)
-        )
-    return created
+    return await idempotency.complete(conn, 201, ReferralPublic, created)
 
 
 @router.get("/referrals", response_model=ReferralPage, summary="Referrals you sent or received")

@@ -51,13 +51,7 @@ async def create_registration(
     created = await service.create_registration(conn, principal, body.model_dump())
     response.headers.update(_etag(created["version"]))
     response.headers["Location"] = f"/api/v1/registrations/{created['id']}"
-    if idempotency.key is not None:
-        await idempotency.complete(
-            conn,
-            201,
-            RegistrationPublic.model_validate(created).model_dump(mode="json", by_alias=True),
-        )
-    return created
+    return await idempotency.complete(conn, 201, RegistrationPublic, created)
 
 
 @router.get(

@@ -31,9 +31,8 @@ async def create_resident(
     data = body.model_dump()
     if replay := await idempotency.begin(principal, body.model_dump(mode="json")):
         return replay
-    created = ResidentPublic.model_validate(await service.create_resident(conn, principal, data))
-    await idempotency.complete(conn, 201, created.model_dump(mode="json", by_alias=True))
-    return created
+    created = await service.create_resident(conn, principal, data)
+    return await idempotency.complete(conn, 201, ResidentPublic, created)
 
 
 @router.get("/residents", response_model=ResidentPage, summary="Residents your rooms serve")
