@@ -79,6 +79,7 @@ class Target:
     script: Path | None = None  # a wrk Lua script (method, body, more headers)
     headers: tuple[str, ...] = ()  # more "Name: value" headers for wrk's -H
     expect: int = 200  # the status of one GET before the run; skipped for scripted targets
+    connections: int | None = None  # overrides --connections (the 256-connection run)
 
 
 SERVERS = [
@@ -106,6 +107,27 @@ TARGETS = [
     Target(name="bare", server="bare", path="/ping"),
     Target(name="GET /rooms (public)", server="service", path=f"{PREFIX}/rooms"),
     Target(name="GET /me (volunteer)", server="service", path=f"{PREFIX}/me", account="volunteer"),
+    Target(
+        name="POST /registrations",
+        server="service",
+        path=f"{PREFIX}/registrations",
+        account="volunteer",
+        script=BENCH / "post_registration.lua",
+    ),
+    # after the POSTs above, the room has thousands of registrations: a full page of 100
+    Target(
+        name="GET /registrations (100)",
+        server="service",
+        path=f"{PREFIX}/registrations?limit=100",
+        account="volunteer",
+    ),
+    Target(
+        name="GET /registrations (100) x256",
+        server="service",
+        path=f"{PREFIX}/registrations?limit=100",
+        account="volunteer",
+        connections=256,
+    ),
 ]
 
 
@@ -286,7 +308,8 @@ def wrk_command(
     wrk: str, url: str, target: Target, token: str | None, args: argparse.Namespace, seconds: int
 ) -> list[str]:
     # wrk takes whole seconds only
-    command = [wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", "--latency"]
+    connections = target.connections or args.connections
+    command = [wrk, f"-t{args.threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     headers = list(target.headers)
     if token:
         headers.append(f"Authorization: Bearer {token}")
