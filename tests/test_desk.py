@@ -322,3 +322,17 @@ async def test_the_desk_flow_works_for_every_room(client, room):
     assert activities == ["computer-skills", "dutch-language"]
     mine = (await client.get("/residents", headers=volunteer)).json()["items"]
     assert [r["id"] for r in mine] == [resident_id]
+
+
+async def test_the_fast_answers_match_their_published_schemas(client, desk):
+    from api.auth.schemas import Me
+    from api.registrations.schemas import RegistrationPage
+
+    volunteer = desk["volunteer.multibron"]
+    await register(client, volunteer, headcount=2, note="schema check")
+    await register(client, volunteer, resident={"name": "Schema"})
+    listed = (await client.get("/registrations", headers=volunteer)).json()
+    page = RegistrationPage.model_validate(listed)
+    assert set(listed["items"][0]) == set(page.items[0].model_dump(by_alias=True))
+    me = (await client.get("/me", headers=volunteer)).json()
+    assert set(me) == set(Me.model_validate(me).model_dump(by_alias=True))

@@ -19,6 +19,7 @@ from api.base import utcnow
 from api.db import Connection
 from api.deps import Anyone, bearer_token, client_address
 from api.errors import Forbidden, TooManyRequests, problem_response, problem_type
+from api.schemas import fast_json
 
 router = APIRouter(tags=["auth"])
 _user = UserAccount.__table__  # type: ignore[attr-defined]
@@ -125,7 +126,7 @@ async def revoke(request: Request, conn: Connection, form: Annotated[RevokeReque
 
 @router.get("/me", response_model=Me, summary="Who this token is: role, rooms or partner")
 async def me(principal: Anyone) -> Any:
-    return service.me(principal)
+    return fast_json(service.me(principal))
 
 
 @router.put(

@@ -19,7 +19,7 @@ from api.registrations.schemas import (
     RegistrationPublic,
     RegistrationUpdate,
 )
-from api.schemas import ApiModel, Cursor, Limit, decode_cursor, page
+from api.schemas import ApiModel, Cursor, Limit, decode_cursor, fast_json, page
 
 router = APIRouter(tags=["registrations"])
 SlugQuery = Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
@@ -86,7 +86,7 @@ async def list_registrations(
         resident_id=resident_id,
         include_voided=include_voided,
     )
-    return page(rows, limit, key=lambda r: [r["occurred_on"].isoformat(), str(r["id"])])
+    return fast_json(page(rows, limit, key=lambda r: [r["occurred_on"].isoformat(), str(r["id"])]))
 
 
 @router.get(

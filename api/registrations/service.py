@@ -56,11 +56,22 @@ def check_date(occurred_on: date, room: rooms.RoomRef, name: str = "occurredOn")
 
 
 def _public(row: dict[str, Any], ref: Any) -> dict[str, Any]:
+    """Exactly the fields of RegistrationPublic (lists send it without re-validation)."""
     return {
-        **row,
+        "id": row["id"],
         "room": ref.room_slugs[row["room_id"]],
         "activity": ref.activity_codes[row["activity_id"]],
+        "occurred_on": row["occurred_on"],
+        "resident_id": row["resident_id"],
+        "headcount": row["headcount"],
+        "note": row["note"],
+        "registered_by": row["registered_by"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "version": row["version"],
         "voided": row["voided_at"] is not None,
+        "voided_at": row["voided_at"],
+        "void_reason": row["void_reason"],
     }
 
 
@@ -160,7 +171,9 @@ async def list_registrations(
     if after is not None:
         query = query.where(tuple_(_reg.c.occurred_on, _reg.c.id) < tuple_(*after))
     query = query.order_by(_reg.c.occurred_on.desc(), _reg.c.id.desc()).limit(limit + 1)
-    rows = [dict(r._mapping) for r in await conn.execute(query)]
+    result = await conn.execute(query)
+    keys = list(result.keys())
+    rows = [dict(zip(keys, r, strict=True)) for r in result]
     shown = {r["resident_id"] for r in rows[:limit] if r["resident_id"] is not None}
     # who looked at whose help: one event per resident shown, in one statement
     await record_many(
