@@ -1,0 +1,186 @@
+"""The server process dies or is stopped in the middle of writes (PostgreSQL)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+import api.models
+from tests import databases
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.postgres_only
+
+_reason = databases.postgres_available()
+if _reason:
+    _message = f"PostgreSQL at {databases.POSTGRES_ADMIN_URL} is not reachable ({_reason})"
+    if databases.IN_CI:
+        pytest.fail(f"{_message}; CI must test on PostgreSQL", pytrace=False)
+    pytest.skip(f"SKIPPED POSTGRESQL: {_message}", allow_module_level=True)
+
+DAY = (date.today() - timedelta(days=1)).isoformat()
+
+
+class Server:
+    def __init__(self, url: str) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BWK_")}
+        env.update(
+            BWK_MODE="demo",
+            BWK_DATABASE_URL=url,
+            BWK_LOG_LEVEL="WARNING",
+            BWK_PASSWORD_HASH_TIME_COST="1",
+            BWK_PASSWORD_HASH_MEMORY_KIB="1024",
+        )
+        self.proc = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "uvicorn"),
+                "api.main:app",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--timeout-graceful-shutdown",
+                "10",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.base = f"http://127.0.0.1:{self.port}/api/v1"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.base}/health/ready", timeout=1).status_code == 200:
+                    return
+            time.sleep(0.1)
+        raise AssertionError("server did not start")
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def database():
+    db = databases.create("postgresql", "bwk_test_process")
+    try:
+        databases.migrate(db.engine)
+        databases.seed_demo(db.engine)
+        yield db
+    finally:
+        databases.dispose(db)
+
+
+def _token(base: str) -> str:
+    return httpx.post(
+        f"{base}/auth/token",
+        data={
+            "grant_type": "password",
+            "username": "volunteer.multibron",
+            "password": "demo-password",
+        },
+    ).json()["access_token"]
+
+
+def test_sigkill_in_the_middle_of_writes_leaves_nothing_half_done(database):
+    server = Server(database.url)
+    token = _token(server.base)
+    keys = [uuid.uuid4().hex for _ in range(60)]
+    acknowledged: dict[str, str] = {}
+
+    def post(key: str) -> None:
+        with contextlib.suppress(httpx.HTTPError):
+            response = httpx.post(
+                f"{server.base}/registrations",
+                timeout=10,
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
+                json={
+                    "room": "multibron",
+                    "activity": "forms",
+                    "occurredOn": DAY,
+                    "headcount": 1,
+                    "note": key,
+                },
+            )
+            if response.status_code == 201:
+                acknowledged[key] = response.json()["id"]
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(post, key) for key in keys]
+        time.sleep(0.3)
+        os.killpg(server.proc.pid, signal.SIGKILL)  # mid-load, no goodbye
+        concurrent.futures.wait(futures)
+    server.proc.wait(timeout=10)
+    records = api.models.metadata.tables["idempotency_record"]
+    with database.engine.begin() as conn:
+        # a claim of a killed request is taken over once its lock runs out: skip the wait
+        conn.execute(
+            records.update()
+            .where(records.c.status_code.is_(None))
+            .values(locked_until=sa.func.now())
+        )
+    server = Server(database.url)
+    try:
+        for key in keys:  # every client retries whatever it sent
+            post(key)
+    finally:
+        server.stop()
+    regs = api.models.metadata.tables["registration"]
+    with database.engine.connect() as conn:
+        stored = conn.execute(sa.select(regs.c.note, sa.func.count()).group_by(regs.c.note)).all()
+        in_flight = conn.execute(
+            sa.select(sa.func.count()).select_from(records).where(records.c.status_code.is_(None))
+        ).scalar_one()
+    counts = dict(stored)
+    assert set(counts) == set(keys)  # every request has its one result now
+    assert all(n == 1 for n in counts.values())  # and none was counted twice
+    assert in_flight == 0
+
+
+def test_sigterm_lets_a_request_in_flight_finish_and_refuses_new_ones(database):
+    server = Server(database.url)
+    token = _token(server.base)
+    result: dict[str, int] = {}
+    with database.engine.connect() as blocker:
+        blocker.execute(sa.text("LOCK TABLE registration IN EXCLUSIVE MODE"))
+
+        def slow_post() -> None:
+            response = httpx.post(
+                f"{server.base}/registrations",
+                timeout=20,
+                headers={"Authorization": f"Bearer {token}"},
+                json={"room": "multibron", "activity": "forms", "occurredOn": DAY, "headcount": 2},
+            )
+            result["status"] = response.status_code
+
+        thread = threading.Thread(target=slow_post)
+        thread.start()
+        time.sleep(0.5)  # the POST now waits for the lock
+        os.killpg(server.proc.pid, signal.SIGTERM)
+        time.sleep(0.5)
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"{server.base}/rooms", timeout=2)
+        blocker.rollback()  # the lock goes; the request in flight can finish
+    thread.join(timeout=20)
+    server.proc.wait(timeout=15)
+    assert result["status"] == 201
