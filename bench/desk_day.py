@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import statistics
@@ -79,10 +80,10 @@ async def person(base: str, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {signed}"}
 
 
-async def desk(day: Day, room: str, rng: random.Random) -> None:
-    auth = await person(day.base, f"volunteer.{room}")
+async def desk(day: Day, room: str, rng: random.Random, base: str) -> None:
+    auth = await person(base, f"volunteer.{room}")
     residents: list[str] = []
-    async with httpx.AsyncClient(base_url=day.base, headers=auth, timeout=30) as c:
+    async with httpx.AsyncClient(base_url=base, headers=auth, timeout=30) as c:
         while time.monotonic() < day.deadline:
             key = uuid.uuid4().hex
             day.sent_keys.add(key)
@@ -133,9 +134,9 @@ async def desk(day: Day, room: str, rng: random.Random) -> None:
                         residents.append(answer.json()["residentId"])
 
 
-async def coordinator(day: Day, room: str, rng: random.Random) -> None:
-    auth = await person(day.base, f"coordinator.{room}")
-    async with httpx.AsyncClient(base_url=day.base, headers=auth, timeout=30) as c:
+async def coordinator(day: Day, room: str, rng: random.Random, base: str) -> None:
+    auth = await person(base, f"coordinator.{room}")
+    async with httpx.AsyncClient(base_url=base, headers=auth, timeout=30) as c:
         while time.monotonic() < day.deadline:
             page = await day.call(
                 c, "GET /registrations", "GET", "/registrations", params={"limit": 100}
@@ -155,12 +156,12 @@ async def coordinator(day: Day, room: str, rng: random.Random) -> None:
             await asyncio.sleep(0.2)
 
 
-async def partner(day: Day, code: str, rng: random.Random) -> None:
+async def partner(day: Day, code: str, rng: random.Random, base: str) -> None:
     secret = await token(
-        day.base, grant_type="client_credentials", client_id=code, client_secret="demo-secret"
+        base, grant_type="client_credentials", client_id=code, client_secret="demo-secret"
     )
     auth = {"Authorization": f"Bearer {secret}"}
-    async with httpx.AsyncClient(base_url=day.base, headers=auth, timeout=30) as c:
+    async with httpx.AsyncClient(base_url=base, headers=auth, timeout=30) as c:
         while time.monotonic() < day.deadline:
             await day.call(
                 c,
@@ -173,9 +174,9 @@ async def partner(day: Day, code: str, rng: random.Random) -> None:
             await asyncio.sleep(0.3)
 
 
-async def district(day: Day) -> None:
-    auth = await person(day.base, "stadsdeel")
-    async with httpx.AsyncClient(base_url=day.base, headers=auth, timeout=60) as c:
+async def district(day: Day, base: str) -> None:
+    auth = await person(base, "stadsdeel")
+    async with httpx.AsyncClient(base_url=base, headers=auth, timeout=60) as c:
         while time.monotonic() < day.deadline:
             await day.call(
                 c,
@@ -187,12 +188,16 @@ async def district(day: Day) -> None:
             await asyncio.sleep(1.0)
 
 
-async def one_round(base: str, seconds: float, desks: int, seed: int) -> Day:
-    day, rng = Day(base, seconds), random.Random(seed)
-    tasks = [desk(day, ROOMS[i % 4], random.Random(rng.random())) for i in range(desks)]
-    tasks += [coordinator(day, room, random.Random(rng.random())) for room in ROOMS]
-    tasks += [partner(day, code, random.Random(rng.random())) for code in ("madi", "pozo")]
-    tasks.append(district(day))
+async def one_round(bases: list[str], seconds: float, desks: int, seed: int) -> Day:
+    """Every client talks to one of the server processes, in turn (a load balancer)."""
+    day, rng = Day(bases[0], seconds), random.Random(seed)
+    pick = iter(bases * (desks + 8))
+    tasks = [desk(day, ROOMS[i % 4], random.Random(rng.random()), next(pick)) for i in range(desks)]
+    tasks += [coordinator(day, room, random.Random(rng.random()), next(pick)) for room in ROOMS]
+    tasks += [
+        partner(day, code, random.Random(rng.random()), next(pick)) for code in ("madi", "pozo")
+    ]
+    tasks.append(district(day, next(pick)))
     await asyncio.gather(*tasks)
     return day
 
@@ -250,6 +255,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--desks", type=int, default=24)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--replicas", type=int, default=1, help="server processes, one DB")
     parser.add_argument("--database-url", default=tp.ADMIN_URL)
     args = parser.parse_args()
     url = tp.fresh_database(args.database_url, "bwk_bench_day")
@@ -264,8 +270,19 @@ def main() -> None:
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     service = tp.Server("service", "api.main:app", tp.ROOT, "/api/v1/health/ready")
     problems: list[str] = []
-    with tempfile.TemporaryDirectory() as logs, tp.running(service, env, Path(logs)) as root:
-        base = root + tp.PREFIX
+    with tempfile.TemporaryDirectory() as logs, contextlib.ExitStack() as stack:
+        roots = [
+            stack.enter_context(
+                tp.running(
+                    tp.Server(f"service{i}", service.app, service.app_dir, service.ready_path),
+                    env,
+                    Path(logs),
+                )
+            )
+            for i in range(args.replicas)
+        ]
+        root, bases = roots[0], [r + tp.PREFIX for r in roots]
+        base = bases[0]
         pid = int(
             os.popen(f"pgrep -f 'uvicorn api.main:app.*--port {root.rsplit(':', 1)[1]}'")
             .read()
@@ -274,10 +291,13 @@ def main() -> None:
         memory = [rss_mb(pid)]
         for round_ in range(args.rounds):
             started = time.perf_counter()
-            day = asyncio.run(one_round(base, args.seconds, args.desks, seed=round_))
+            day = asyncio.run(one_round(bases, args.seconds, args.desks, seed=round_))
             elapsed = time.perf_counter() - started
             memory.append(rss_mb(pid))
-            print(f"\nround {round_ + 1}: {args.seconds:.0f} s, {args.desks} desks")
+            print(
+                f"\nround {round_ + 1}: {args.seconds:.0f} s, {args.desks} desks, "
+                f"{args.replicas} server process(es)"
+            )
             print(
                 f"{'operation':<28} {'count':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} "
                 f"{'p99 ms':>8} {'errors':>6}"
