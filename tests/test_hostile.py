@@ -1,5 +1,6 @@
 """Schemathesis over every operation of the service's own OpenAPI document, once per role
-and once without a token: no 5xx, and every answer is one the document lists."""
+and once without a token: no 5xx, every answer one the document lists, and every body and
+media type conforming to the schema documented for its status."""
 
 import os
 
@@ -70,9 +71,15 @@ def _fuzz(client, headers, operation, failures):
         sent = {**(kwargs.pop("headers", None) or {}), **headers}
         response = client.request(headers=sent, **kwargs)
         status = response.status_code
+        name = f"{operation.method.upper()} {operation.path}: {status}"
         if status >= 500 or str(status) not in documented:
-            failures.append(f"{operation.method.upper()} {operation.path}: {status}")
-        elif status >= 400:
+            failures.append(name)
+            return
+        if status >= 400:
             assert response.headers["content-type"].startswith("application/problem+json")
+        try:  # the body and media type are what the document says for this status
+            operation.validate_response(response)
+        except Exception as exc:  # schemathesis raises a group of failed checks
+            failures.append(f"{name} does not match its schema: {str(exc).splitlines()[0]}")
 
     call()
