@@ -11,6 +11,7 @@ Everything is installed into .venv from the hash-pinned lock files in requiremen
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -56,8 +57,52 @@ def demo() -> None:
     os.execve(BIN / "bwk", [str(BIN / "bwk"), "serve", *sys.argv[2:]], env)
 
 
+def audit() -> None:
+    """pip-audit over the locked runtime dependencies; fails on a vulnerability that
+    requirements/audit-allow.txt does not list with a reason."""
+    allowed = [
+        line.split()[0]
+        for line in (ROOT / "requirements" / "audit-allow.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    command = [
+        str(BIN / "pip-audit"),
+        "-r",
+        "requirements/app.lock",
+        "--no-deps",
+        "--disable-pip",
+        "--progress-spinner",
+        "off",
+        "-f",
+        "json",
+    ]
+    command += [arg for vuln in allowed for arg in ("--ignore-vuln", vuln)]
+    print("+ pip-audit -r requirements/app.lock", flush=True)
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    try:
+        report = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        sys.exit(f"pip-audit failed:\n{result.stderr[-2000:]}")
+    found = [(d["name"], v["id"]) for d in report["dependencies"] for v in d.get("vulns", [])]
+    skipped = [d["name"] for d in report["dependencies"] if "skip_reason" in d]
+    audited = len(report["dependencies"]) - len(skipped)
+    print(
+        f"pip-audit: {audited} packages audited, {len(skipped)} could not be "
+        "(the vulnerability service is not reachable from here)"
+        if skipped
+        else f"pip-audit: {audited} packages audited",
+        flush=True,
+    )
+    if found:
+        sys.exit(
+            "known vulnerabilities not in requirements/audit-allow.txt: "
+            + ", ".join(f"{name} {vuln}" for name, vuln in found)
+        )
+
+
 def test() -> None:
     install("dev.lock")
+    audit()
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy")
