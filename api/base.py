@@ -1,8 +1,9 @@
 """The table base: SQLModel with a constraint naming convention, so migrations are stable."""
 
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import JSON, DateTime, MetaData
+from sqlalchemy import JSON, DateTime, MetaData, Table
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
@@ -38,6 +39,11 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+def table(model: type[SQLModel]) -> Table:
+    """A model's Core table (SQLModel does not type `__table__`)."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
 
 
 def utcnow() -> datetime:

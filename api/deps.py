@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.accounts.models import PartnerClient, UserAccount, UserRoom
 from api.auth.models import AuthSession
-from api.base import utcnow
+from api.base import table, utcnow
 from api.db import Connection
 from api.errors import Forbidden, Unauthenticated
 from api.rooms.models import Partner, Room
@@ -23,12 +23,12 @@ from api.security import InvalidToken, TokenCodec
 
 Role = Literal["volunteer", "coordinator", "stadsdeel", "partner", "admin"]
 
-_session: Table = AuthSession.__table__  # type: ignore[attr-defined]
-_user: Table = UserAccount.__table__  # type: ignore[attr-defined]
-_user_room: Table = UserRoom.__table__  # type: ignore[attr-defined]
-_client: Table = PartnerClient.__table__  # type: ignore[attr-defined]
-_room: Table = Room.__table__  # type: ignore[attr-defined]
-_partner: Table = Partner.__table__  # type: ignore[attr-defined]
+_session: Table = table(AuthSession)
+_user: Table = table(UserAccount)
+_user_room: Table = table(UserRoom)
+_client: Table = table(PartnerClient)
+_room: Table = table(Room)
+_partner: Table = table(Partner)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, select
 
 from api.accounts.models import PartnerClient, UserAccount, UserRoom
-from api.base import utcnow
+from api.base import table, utcnow
 from api.indicators.models import Target
 from api.rooms.models import Activity, Partner, Room, RoomActivity
 from api.security import Passwords
@@ -50,10 +50,10 @@ def _ids(conn: Connection, table: Table, key: str) -> dict[str, int]:
 
 
 def seed_reference(conn: Connection) -> dict[str, int]:
-    activity: Table = Activity.__table__  # type: ignore[attr-defined]
-    room: Table = Room.__table__  # type: ignore[attr-defined]
-    partner: Table = Partner.__table__  # type: ignore[attr-defined]
-    room_activity: Table = RoomActivity.__table__  # type: ignore[attr-defined]
+    activity: Table = table(Activity)
+    room: Table = table(Room)
+    partner: Table = table(Partner)
+    room_activity: Table = table(RoomActivity)
     counts = {
         "activities": _insert_missing(
             conn,
@@ -111,8 +111,8 @@ def seed_reference(conn: Connection) -> dict[str, int]:
 
 
 def seed_targets(conn: Connection) -> int:
-    target: Table = Target.__table__  # type: ignore[attr-defined]
-    room_ids = _ids(conn, Room.__table__, "slug")  # type: ignore[attr-defined]
+    target: Table = table(Target)
+    room_ids = _ids(conn, table(Room), "slug")
     existing = set(conn.execute(select(target.c.year, target.c.room_id, target.c.indicator)))
     rows = [
         {
@@ -139,11 +139,11 @@ def seed_demo_accounts(conn: Connection, settings: Settings | None = None) -> di
     """The contract's demo accounts. Only demo mode may call this (the CLI checks)."""
     settings = settings or get_settings()
     passwords = Passwords(settings)
-    user: Table = UserAccount.__table__  # type: ignore[attr-defined]
-    user_room: Table = UserRoom.__table__  # type: ignore[attr-defined]
-    client: Table = PartnerClient.__table__  # type: ignore[attr-defined]
-    rooms = _ids(conn, Room.__table__, "slug")  # type: ignore[attr-defined]
-    partners = _ids(conn, Partner.__table__, "code")  # type: ignore[attr-defined]
+    user: Table = table(UserAccount)
+    user_room: Table = table(UserRoom)
+    client: Table = table(PartnerClient)
+    rooms = _ids(conn, table(Room), "slug")
+    partners = _ids(conn, table(Partner), "code")
     wanted: list[tuple[str, str, str, list[int]]] = [
         ("admin", "Demo admin", "admin", []),
         ("stadsdeel", "Demo district officer", "stadsdeel", []),
@@ -198,8 +198,8 @@ def seed_demo_accounts(conn: Connection, settings: Settings | None = None) -> di
 
 def demo_accounts_present(conn: Connection, passwords: Passwords) -> list[str]:
     """Accounts that still carry the published demo password or secret."""
-    user: Table = UserAccount.__table__  # type: ignore[attr-defined]
-    client: Table = PartnerClient.__table__  # type: ignore[attr-defined]
+    user: Table = table(UserAccount)
+    client: Table = table(PartnerClient)
     found = []
     for name, stored in conn.execute(select(user.c.username, user.c.password_hash)):
         if passwords.verify(DEMO_PASSWORD, stored)[0]:

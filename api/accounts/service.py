@@ -14,18 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.accounts.models import PartnerClient, UserAccount, UserRoom
 from api.audit.service import record
 from api.auth.models import AuthSession
-from api.base import utcnow
+from api.base import table, utcnow
 from api.deps import Principal
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from api.rooms.models import Partner, Room
 from api.security import Passwords, new_secret
 
-_user: Table = UserAccount.__table__  # type: ignore[attr-defined]
-_user_room: Table = UserRoom.__table__  # type: ignore[attr-defined]
-_client: Table = PartnerClient.__table__  # type: ignore[attr-defined]
-_room: Table = Room.__table__  # type: ignore[attr-defined]
-_partner: Table = Partner.__table__  # type: ignore[attr-defined]
-_session: Table = AuthSession.__table__  # type: ignore[attr-defined]
+_user: Table = table(UserAccount)
+_user_room: Table = table(UserRoom)
+_client: Table = table(PartnerClient)
+_room: Table = table(Room)
+_partner: Table = table(Partner)
+_session: Table = table(AuthSession)
 
 _USER_COLUMNS = (
     _user.c.id,

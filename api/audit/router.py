@@ -11,13 +11,14 @@ from sqlalchemy import Table, select, tuple_
 from api.audit.models import AuditEvent
 from api.audit.schemas import AuditEventPage
 from api.audit.service import record
+from api.base import table
 from api.db import Connection
 from api.deps import Admin
 from api.errors import InvalidInput
 from api.schemas import Cursor, Limit, decode_cursor, page
 
 router = APIRouter(tags=["audit"])
-_event: Table = AuditEvent.__table__  # type: ignore[attr-defined]
+_event: Table = table(AuditEvent)
 _COLUMNS = [c for c in _event.c if c.name != "address"]
 
 

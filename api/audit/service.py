@@ -10,12 +10,12 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.models import AuditEvent
-from api.base import utcnow
+from api.base import table, utcnow
 
 if TYPE_CHECKING:
     from api.deps import Principal
 
-audit_event: Table = AuditEvent.__table__  # type: ignore[attr-defined]
+audit_event: Table = table(AuditEvent)
 
 
 def event_row(

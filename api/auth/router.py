@@ -15,15 +15,15 @@ from api.audit.service import record
 from api.auth import service
 from api.auth.models import AuthSession
 from api.auth.schemas import Me, PasswordChange, Revoked, RevokeRequest, TokenRequest, TokenResponse
-from api.base import utcnow
+from api.base import table, utcnow
 from api.db import Connection
 from api.deps import Anyone, bearer_token, client_address
 from api.errors import Forbidden, TooManyRequests, problem_response, problem_type
 from api.schemas import fast_json
 
 router = APIRouter(tags=["auth"])
-_user = UserAccount.__table__  # type: ignore[attr-defined]
-_session = AuthSession.__table__  # type: ignore[attr-defined]
+_user = table(UserAccount)
+_session = table(AuthSession)
 
 
 def _grant_error(err: service.GrantError) -> Response:

@@ -14,16 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.accounts.models import PartnerClient, UserAccount
 from api.audit.service import record
 from api.auth.models import AuthSession, LoginFailure, RefreshToken
-from api.base import utcnow
+from api.base import table, utcnow
 from api.deps import Principal, principal_for_session
 from api.security import InvalidToken, Passwords, TokenCodec, hash_opaque, new_refresh_token
 from api.settings import Settings
 
-_user: Table = UserAccount.__table__  # type: ignore[attr-defined]
-_client: Table = PartnerClient.__table__  # type: ignore[attr-defined]
-_session: Table = AuthSession.__table__  # type: ignore[attr-defined]
-_refresh: Table = RefreshToken.__table__  # type: ignore[attr-defined]
-_failure: Table = LoginFailure.__table__  # type: ignore[attr-defined]
+_user: Table = table(UserAccount)
+_client: Table = table(PartnerClient)
+_session: Table = table(AuthSession)
+_refresh: Table = table(RefreshToken)
+_failure: Table = table(LoginFailure)
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,11 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from api.base import utcnow
+from api.base import table, utcnow
 from api.errors import Conflict, Unprocessable
 from api.idempotency.models import IdempotencyRecord
 
-_record: Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+_record: Table = table(IdempotencyRecord)
 LOCK = timedelta(seconds=60)
 KEEP = timedelta(hours=24)
 

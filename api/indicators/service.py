@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Table, and_, case, func, literal, null, select, text, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.base import table
 from api.deps import Principal
 from api.errors import Forbidden, InvalidInput
 from api.indicators.models import Target
@@ -24,9 +25,9 @@ from api.residents.models import Resident
 from api.rooms import service as rooms
 
 UNIQUE_VISITORS = "unique-visitors"
-_reg: Table = Registration.__table__  # type: ignore[attr-defined]
-_target: Table = Target.__table__  # type: ignore[attr-defined]
-_resident: Table = Resident.__table__  # type: ignore[attr-defined]
+_reg: Table = table(Registration)
+_target: Table = table(Target)
+_resident: Table = table(Resident)
 DISTRICT_ROLES = {"stadsdeel", "admin"}
 
 

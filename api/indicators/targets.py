@@ -8,13 +8,14 @@ from sqlalchemy import Table, delete, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.service import record
+from api.base import table
 from api.deps import Principal
 from api.errors import InvalidInput
 from api.indicators.models import Target
 from api.indicators.service import UNIQUE_VISITORS, readable_rooms
 from api.rooms import service as rooms
 
-_target: Table = Target.__table__  # type: ignore[attr-defined]
+_target: Table = table(Target)
 
 
 async def list_targets(

@@ -20,7 +20,7 @@ from api.accounts.models import PartnerClient, UserAccount
 from api.audit.models import AuditEvent
 from api.audit.service import record
 from api.auth.models import AuthSession, LoginFailure
-from api.base import utcnow
+from api.base import table, utcnow
 from api.deps import Principal
 from api.errors import NotFound
 from api.idempotency.models import IdempotencyRecord
@@ -32,20 +32,20 @@ from api.rooms import service as rooms
 from api.rooms.models import Partner
 from api.webhooks.models import OutboxEvent
 
-_resident: Table = Resident.__table__  # type: ignore[attr-defined]
-_resident_room: Table = ResidentRoom.__table__  # type: ignore[attr-defined]
-_reg: Table = Registration.__table__  # type: ignore[attr-defined]
-_event: Table = AuditEvent.__table__  # type: ignore[attr-defined]
-_user: Table = UserAccount.__table__  # type: ignore[attr-defined]
-_client: Table = PartnerClient.__table__  # type: ignore[attr-defined]
-_idempotency: Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
-_session: Table = AuthSession.__table__  # type: ignore[attr-defined]
-_failure: Table = LoginFailure.__table__  # type: ignore[attr-defined]
-_consent: Table = Consent.__table__  # type: ignore[attr-defined]
-_referral: Table = Referral.__table__  # type: ignore[attr-defined]
-_referral_event: Table = ReferralEvent.__table__  # type: ignore[attr-defined]
-_partner: Table = Partner.__table__  # type: ignore[attr-defined]
-_outbox: Table = OutboxEvent.__table__  # type: ignore[attr-defined]
+_resident: Table = table(Resident)
+_resident_room: Table = table(ResidentRoom)
+_reg: Table = table(Registration)
+_event: Table = table(AuditEvent)
+_user: Table = table(UserAccount)
+_client: Table = table(PartnerClient)
+_idempotency: Table = table(IdempotencyRecord)
+_session: Table = table(AuthSession)
+_failure: Table = table(LoginFailure)
+_consent: Table = table(Consent)
+_referral: Table = table(Referral)
+_referral_event: Table = table(ReferralEvent)
+_partner: Table = table(Partner)
+_outbox: Table = table(OutboxEvent)
 
 
 async def _served(conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID) -> Any:

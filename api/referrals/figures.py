@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Table, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.base import table
 from api.deps import Principal
 from api.indicators.periods import Period
 from api.indicators.service import readable_rooms
@@ -17,7 +18,7 @@ from api.referrals.models import Referral
 from api.referrals.service import CLOSED, OPEN, _partner_ids
 from api.rooms import service as rooms
 
-_ref: Table = Referral.__table__  # type: ignore[attr-defined]
+_ref: Table = table(Referral)
 STATUSES = ("sent", "accepted", "declined", "withdrawn", "completed", "no_show")
 
 

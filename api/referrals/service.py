@@ -11,7 +11,7 @@ from sqlalchemy import Select, Table, and_, false, insert, select, tuple_, updat
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.service import record
-from api.base import utcnow
+from api.base import table, utcnow
 from api.deps import Principal
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from api.referrals.models import Consent, Referral, ReferralEvent
@@ -21,11 +21,11 @@ from api.rooms import service as rooms
 from api.rooms.models import Partner
 from api.webhooks import outbox
 
-_ref: Table = Referral.__table__  # type: ignore[attr-defined]
-_event: Table = ReferralEvent.__table__  # type: ignore[attr-defined]
-_consent: Table = Consent.__table__  # type: ignore[attr-defined]
-_resident: Table = Resident.__table__  # type: ignore[attr-defined]
-_partner: Table = Partner.__table__  # type: ignore[attr-defined]
+_ref: Table = table(Referral)
+_event: Table = table(ReferralEvent)
+_consent: Table = table(Consent)
+_resident: Table = table(Resident)
+_partner: Table = table(Partner)
 
 # (from, to) -> who may make the move
 MOVES = {

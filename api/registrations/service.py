@@ -11,7 +11,7 @@ from sqlalchemy import Select, Table, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.service import record, record_many
-from api.base import utcnow
+from api.base import table, utcnow
 from api.db import bulk_insert
 from api.deps import Principal
 from api.errors import AppError, Conflict, InvalidInput, NotFound, PreconditionFailed
@@ -21,7 +21,7 @@ from api.registrations.models import Registration
 from api.residents import service as residents
 from api.rooms import service as rooms
 
-_reg: Table = Registration.__table__  # type: ignore[attr-defined]
+_reg: Table = table(Registration)
 _COLUMNS = (
     _reg.c.id,
     _reg.c.room_id,

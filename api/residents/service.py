@@ -14,16 +14,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.service import record, record_many
-from api.base import utcnow
+from api.base import table, utcnow
 from api.deps import Principal
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from api.residents.models import Resident, ResidentRoom
 from api.rooms import service as rooms
 from api.rooms.models import Room
 
-_resident: Table = Resident.__table__  # type: ignore[attr-defined]
-_resident_room: Table = ResidentRoom.__table__  # type: ignore[attr-defined]
-_room: Table = Room.__table__  # type: ignore[attr-defined]
+_resident: Table = table(Resident)
+_resident_room: Table = table(ResidentRoom)
+_room: Table = table(Room)
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 _COLUMNS = (

@@ -9,14 +9,15 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.service import record
+from api.base import table
 from api.deps import Principal
 from api.errors import InvalidInput, NotFound
 from api.rooms.models import Activity, Partner, Room, RoomActivity
 
-_room = Room.__table__.c  # type: ignore[attr-defined]
-_activity = Activity.__table__.c  # type: ignore[attr-defined]
-_partner = Partner.__table__.c  # type: ignore[attr-defined]
-_room_activity = RoomActivity.__table__.c  # type: ignore[attr-defined]
+_room = table(Room).c
+_activity = table(Activity).c
+_partner = table(Partner).c
+_room_activity = table(RoomActivity).c
 
 _ROOM_COLUMNS = (
     _room.id,

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import Table, exists, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.base import utcnow
+from api.base import table, utcnow
 from api.webhooks.models import OutboxEvent, Webhook
 
-_outbox: Table = OutboxEvent.__table__  # type: ignore[attr-defined]
-_webhook: Table = Webhook.__table__  # type: ignore[attr-defined]
+_outbox: Table = table(OutboxEvent)
+_webhook: Table = table(Webhook)
 
 
 async def enqueue(

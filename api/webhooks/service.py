@@ -26,17 +26,17 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.audit.service import record
-from api.base import utcnow
+from api.base import table, utcnow
 from api.deps import Principal
 from api.errors import InvalidInput, NotFound
 from api.rooms.models import Partner
 from api.security import new_secret
 from api.webhooks.models import Delivery, OutboxEvent, Webhook
 
-_webhook: Table = Webhook.__table__  # type: ignore[attr-defined]
-_outbox: Table = OutboxEvent.__table__  # type: ignore[attr-defined]
-_delivery: Table = Delivery.__table__  # type: ignore[attr-defined]
-_partner: Table = Partner.__table__  # type: ignore[attr-defined]
+_webhook: Table = table(Webhook)
+_outbox: Table = table(OutboxEvent)
+_delivery: Table = table(Delivery)
+_partner: Table = table(Partner)
 MAX_BACKOFF = timedelta(hours=1)
 
 
