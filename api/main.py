@@ -19,6 +19,7 @@ from api.db import make_engine
 from api.indicators.router import router as indicators_router
 from api.logging import configure as configure_logging
 from api.middleware import RequestContextMiddleware
+from api.outcomes.router import router as outcomes_router
 from api.privacy.router import router as privacy_router
 from api.referrals.router import router as referrals_router
 from api.registrations.router import router as registrations_router
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         privacy_router,
         registrations_router,
         indicators_router,
+        outcomes_router,
         referrals_router,
         webhooks_router,
         accounts_router,

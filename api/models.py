@@ -7,6 +7,7 @@ from api.audit.models import AuditEvent  # noqa: F401
 from api.auth.models import AuthSession, LoginFailure, RefreshToken  # noqa: F401
 from api.idempotency.models import IdempotencyRecord  # noqa: F401
 from api.indicators.models import Target  # noqa: F401
+from api.outcomes.models import Assessment, OutcomeTarget, Volunteering  # noqa: F401
 from api.referrals.models import Consent, Referral, ReferralEvent  # noqa: F401
 from api.registrations.models import Registration  # noqa: F401
 from api.residents.models import Resident, ResidentRoom  # noqa: F401

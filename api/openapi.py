@@ -67,6 +67,7 @@ def build(app: FastAPI, settings: Settings) -> dict[str, Any]:
             {"name": "residents", "description": "The people the rooms help (staff only)."},
             {"name": "registrations", "description": "Help given, corrections, imports."},
             {"name": "indicators", "description": "Figures and agreements for the district."},
+            {"name": "outcomes", "description": "Self-sufficiency and participation over time."},
             {"name": "referrals", "description": "Referrals with chain partners; consent."},
             {"name": "webhooks", "description": "Partners' event delivery (admins)."},
             {"name": "accounts", "description": "Users and partner systems' clients."},

@@ -38,6 +38,23 @@ class ExportedConsent(ApiModel):
     withdrawn_at: datetime | None
 
 
+class ExportedAssessment(ApiModel):
+    id: UUID
+    instrument: str
+    assessed_on: date
+    rung: int | None
+    scores: dict[str, int] | None
+    created_at: datetime
+
+
+class ExportedVolunteering(ApiModel):
+    id: UUID
+    room: str
+    since: date
+    until: date | None
+    created_at: datetime
+
+
 class AccessEvent(ApiModel):
     at: datetime
     who: str = Field(description="The account (username or partner client) that acted")
@@ -52,6 +69,8 @@ class ResidentExport(ApiModel):
     )
     referrals: list[ExportedReferral]
     consents: list[ExportedConsent]
+    assessments: list[ExportedAssessment]
+    volunteering: list[ExportedVolunteering]
     access_log: list[AccessEvent] = Field(description="Who read or changed this person's data")
     exported_at: datetime
 

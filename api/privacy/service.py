@@ -24,6 +24,7 @@ from api.base import table, utcnow
 from api.deps import Principal
 from api.errors import NotFound
 from api.idempotency.models import IdempotencyRecord
+from api.outcomes import service as outcomes
 from api.referrals.models import Consent, Referral, ReferralEvent
 from api.registrations.models import Registration
 from api.residents import service as residents
@@ -138,6 +139,7 @@ async def export(conn: AsyncConnection, principal: Principal, resident_id: uuid.
         "registrations": registrations,
         "referrals": referrals,
         "consents": consents,
+        **await outcomes.export_outcomes(conn, resident_id),
         "access_log": access_log,
         "exported_at": utcnow(),
     }
@@ -173,6 +175,7 @@ async def erase_resident(
         .values(void_reason="(erased)")
     )
     await conn.execute(delete(_resident_room).where(_resident_room.c.resident_id == resident_id))
+    await outcomes.erase_outcomes(conn, resident_id)  # measurements are personal
     # what partners could learn: consents go; referral texts about the person are blanked,
     # the referrals themselves stay for the referral figures
     await conn.execute(delete(_consent).where(_consent.c.resident_id == resident_id))

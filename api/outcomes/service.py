@@ -1,0 +1,262 @@
+"""Outcome measurements and volunteering of one resident, and the district's outcome targets.
+
+A resident's measurements are seen and written only by the rooms that serve the resident;
+every read and write is audited. Measurements are personal: erasure deletes them. Volunteering
+holds ids and dates only, so it stays for the figures.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Table, delete, exists, insert, null, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.audit.service import record
+from api.base import table, utcnow
+from api.deps import Principal
+from api.errors import Conflict, InvalidInput, NotFound
+from api.indicators.service import readable_rooms
+from api.outcomes.models import LADDER, VOLUNTEERING_RUNG, Assessment, OutcomeTarget, Volunteering
+from api.registrations.service import check_date
+from api.residents.models import Resident
+from api.residents.service import readable_residents, require_room
+from api.rooms import service as rooms
+
+_assessment: Table = table(Assessment)
+_volunteering: Table = table(Volunteering)
+_target: Table = table(OutcomeTarget)
+_resident: Table = table(Resident)
+
+RESTRICTED = "Processing of this resident is restricted (GDPR art. 18)."
+
+
+async def _served_resident(
+    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID
+) -> Any:
+    """The resident, if a room of the caller serves it; else a 404, as for any stranger."""
+    row = (
+        await conn.execute(readable_residents(principal).where(_resident.c.id == resident_id))
+    ).first()
+    if row is None:
+        raise NotFound("There is no such resident among the people your rooms serve.")
+    return row
+
+
+async def list_assessments(
+    conn: AsyncConnection,
+    principal: Principal,
+    resident_id: uuid.UUID,
+    *,
+    limit: int,
+    after: tuple[date, uuid.UUID] | None,
+) -> list[dict[str, Any]]:
+    await _served_resident(conn, principal, resident_id)
+    query = select(_assessment).where(_assessment.c.resident_id == resident_id)
+    if after is not None:
+        query = query.where(tuple_(_assessment.c.assessed_on, _assessment.c.id) > tuple_(*after))
+    rows = await conn.execute(
+        query.order_by(_assessment.c.assessed_on, _assessment.c.id).limit(limit + 1)
+    )
+    await record(
+        conn,
+        actor=principal,
+        action="assessment.list",
+        object_type="resident",
+        object_id=resident_id,
+        resident_id=resident_id,
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def record_assessment(
+    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, data: dict[str, Any]
+) -> dict[str, Any]:
+    resident = await _served_resident(conn, principal, resident_id)
+    if resident.restricted_at is not None:
+        raise Conflict(RESTRICTED)
+    row = {
+        "id": uuid.uuid4(),
+        "resident_id": resident_id,
+        "instrument": data["instrument"],
+        "assessed_on": data["assessed_on"],
+        "rung": data["rung"],
+        "scores": data["scores"],
+        "recorded_by": principal.id,
+        "created_at": utcnow(),
+    }
+    # SQL NULL, not a JSON null, for the ladder's scores
+    scores = null() if row["scores"] is None else row["scores"]
+    await conn.execute(insert(_assessment).values({**row, "scores": scores}))
+    await record(
+        conn,
+        actor=principal,
+        action="assessment.create",
+        object_type="assessment",
+        object_id=row["id"],
+        resident_id=resident_id,
+    )
+    return row
+
+
+async def _volunteering_of(conn: AsyncConnection, resident_id: uuid.UUID) -> list[dict[str, Any]]:
+    ref = await rooms.reference(conn)
+    rows = await conn.execute(
+        select(_volunteering)
+        .where(_volunteering.c.resident_id == resident_id)
+        .order_by(_volunteering.c.since, _volunteering.c.id)
+    )
+    return [{**r._mapping, "room": ref.room_slugs[r.room_id]} for r in rows]
+
+
+async def list_volunteering(
+    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    await _served_resident(conn, principal, resident_id)
+    await record(
+        conn,
+        actor=principal,
+        action="volunteering.read",
+        object_type="resident",
+        object_id=resident_id,
+        resident_id=resident_id,
+    )
+    return await _volunteering_of(conn, resident_id)
+
+
+async def record_volunteering(
+    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, data: dict[str, Any]
+) -> dict[str, Any]:
+    """The resident volunteers for a room of the caller's from `since`; suggests rung 4."""
+    resident = await _served_resident(conn, principal, resident_id)
+    room = require_room(principal, await rooms.room_ref(conn, data["room"]), data["room"])
+    if resident.restricted_at is not None:
+        raise Conflict(RESTRICTED)
+    check_date(data["since"], room, "since")
+    already = exists().where(
+        _volunteering.c.resident_id == resident_id,
+        _volunteering.c.room_id == room.id,
+        _volunteering.c.until.is_(None),
+    )
+    if (await conn.execute(select(already))).scalar():
+        raise Conflict(f"This resident already volunteers for {room.slug}.")
+    volunteering_id = uuid.uuid4()
+    await conn.execute(
+        insert(_volunteering).values(
+            id=volunteering_id,
+            resident_id=resident_id,
+            room_id=room.id,
+            since=data["since"],
+            recorded_by=principal.id,
+            created_at=utcnow(),
+        )
+    )
+    await record(
+        conn,
+        actor=principal,
+        action="volunteering.create",
+        object_type="volunteering",
+        object_id=volunteering_id,
+        resident_id=resident_id,
+    )
+    latest_rung = (
+        await conn.execute(
+            select(_assessment.c.rung)
+            .where(_assessment.c.resident_id == resident_id, _assessment.c.instrument == LADDER)
+            .order_by(_assessment.c.assessed_on.desc(), _assessment.c.created_at.desc())
+            .limit(1)
+        )
+    ).scalar()
+    created = next(
+        v for v in await _volunteering_of(conn, resident_id) if v["id"] == volunteering_id
+    )
+    below = latest_rung is not None and latest_rung < VOLUNTEERING_RUNG
+    return {**created, "suggested_rung": VOLUNTEERING_RUNG if below else None}
+
+
+async def list_outcome_targets(
+    conn: AsyncConnection,
+    principal: Principal,
+    *,
+    year: int | None,
+    room: str | None,
+    limit: int,
+    after: tuple[int, int, str] | None,
+) -> list[dict[str, Any]]:
+    ref = await rooms.reference(conn, room=room)
+    room_ids = readable_rooms(principal, [room] if room else [], ref)
+    key = (_target.c.year, _target.c.room_id, _target.c.indicator)
+    query = select(_target).where(_target.c.room_id.in_(room_ids))
+    if year is not None:
+        query = query.where(_target.c.year == year)
+    if after is not None:
+        query = query.where(tuple_(*key) > tuple_(*after))
+    rows = await conn.execute(query.order_by(*key).limit(limit + 1))
+    return [{**r._mapping, "room": ref.room_slugs[r.room_id]} for r in rows]
+
+
+async def replace_outcome_targets(
+    conn: AsyncConnection, principal: Principal, year: int, items: list[dict[str, Any]]
+) -> None:
+    """The year's outcome agreements become exactly these."""
+    ref = await rooms.reference(conn)
+    errors, rows, seen = [], [], set()
+    for i, item in enumerate(items):
+        if item["room"] not in ref.rooms:
+            errors.append((f"items.{i}.room", f"unknown room '{item['room']}'"))
+        elif (item["room"], item["indicator"]) in seen:
+            errors.append((f"items.{i}", f"{item['room']} / {item['indicator']} is given twice"))
+        else:
+            seen.add((item["room"], item["indicator"]))
+            rows.append(
+                {
+                    "year": year,
+                    "room_id": ref.rooms[item["room"]].id,
+                    "indicator": item["indicator"],
+                    "value": item["value"],
+                }
+            )
+    if errors:
+        raise InvalidInput(errors[:200])
+    await conn.execute(delete(_target).where(_target.c.year == year))
+    if rows:
+        await conn.execute(insert(_target), rows)
+    await record(
+        conn,
+        actor=principal,
+        action="outcome_targets.replace",
+        object_type="outcome_targets",
+        object_id=year,
+        details={"count": len(rows)},
+    )
+
+
+async def erase_outcomes(conn: AsyncConnection, resident_id: uuid.UUID) -> None:
+    """Erasure (GDPR art. 17): the measurements go; volunteering holds ids and dates only, so
+    it stays and 'became a volunteer' still counts."""
+    await conn.execute(delete(_assessment).where(_assessment.c.resident_id == resident_id))
+
+
+async def export_outcomes(conn: AsyncConnection, resident_id: uuid.UUID) -> dict[str, Any]:
+    """A resident's measurements and volunteering, for the GDPR access export (art. 15)."""
+    assessments = await conn.execute(
+        select(
+            _assessment.c.id,
+            _assessment.c.instrument,
+            _assessment.c.assessed_on,
+            _assessment.c.rung,
+            _assessment.c.scores,
+            _assessment.c.created_at,
+        )
+        .where(_assessment.c.resident_id == resident_id)
+        .order_by(_assessment.c.assessed_on, _assessment.c.id)
+    )
+    volunteering = await _volunteering_of(conn, resident_id)
+    return {
+        "assessments": [dict(r._mapping) for r in assessments],
+        "volunteering": [
+            {k: v[k] for k in ("id", "room", "since", "until", "created_at")} for v in volunteering
+        ],
+    }
