@@ -18,28 +18,55 @@ from api.rooms import service as rooms
 _target: Table = table(Target)
 
 
-async def list_targets(
+async def list_agreements(
     conn: AsyncConnection,
     principal: Principal,
+    agreements: Table,
     *,
     year: int | None,
     room: str | None,
     limit: int,
     after: tuple[int, int, str] | None,
 ) -> list[dict[str, Any]]:
+    """Agreements (output or outcome targets) of the rooms whose figures the caller reads."""
     ref = await rooms.reference(conn, room=room)
     room_ids = readable_rooms(principal, [room] if room else [], ref)
-    query = select(
-        _target.c.year, _target.c.room_id, _target.c.indicator, _target.c.unit, _target.c.value
-    ).where(_target.c.room_id.in_(room_ids))
+    key = (agreements.c.year, agreements.c.room_id, agreements.c.indicator)
+    query = select(agreements).where(agreements.c.room_id.in_(room_ids))
     if year is not None:
-        query = query.where(_target.c.year == year)
+        query = query.where(agreements.c.year == year)
     if after is not None:
-        query = query.where(
-            tuple_(_target.c.year, _target.c.room_id, _target.c.indicator) > tuple_(*after)
-        )
-    query = query.order_by(_target.c.year, _target.c.room_id, _target.c.indicator).limit(limit + 1)
-    return [{**r._mapping, "room": ref.room_slugs[r.room_id]} for r in await conn.execute(query)]
+        query = query.where(tuple_(*key) > tuple_(*after))
+    rows = await conn.execute(query.order_by(*key).limit(limit + 1))
+    return [{**r._mapping, "room": ref.room_slugs[r.room_id]} for r in rows]
+
+
+async def list_targets(
+    conn: AsyncConnection, principal: Principal, **options: Any
+) -> list[dict[str, Any]]:
+    return await list_agreements(conn, principal, _target, **options)
+
+
+async def store_year(
+    conn: AsyncConnection,
+    principal: Principal,
+    agreements: Table,
+    year: int,
+    rows: list[dict[str, Any]],
+    action: str,
+) -> None:
+    """The year's agreements become exactly these rows; audited."""
+    await conn.execute(delete(agreements).where(agreements.c.year == year))
+    if rows:
+        await conn.execute(insert(agreements), rows)
+    await record(
+        conn,
+        actor=principal,
+        action=action,
+        object_type=agreements.name,
+        object_id=year,
+        details={"count": len(rows)},
+    )
 
 
 async def replace_year(
@@ -79,15 +106,5 @@ async def replace_year(
         )
     if errors:
         raise InvalidInput(errors[:200])
-    await conn.execute(delete(_target).where(_target.c.year == year))
-    if rows:
-        await conn.execute(insert(_target), rows)
-    await record(
-        conn,
-        actor=principal,
-        action="targets.replace",
-        object_type="targets",
-        object_id=year,
-        details={"count": len(rows)},
-    )
+    await store_year(conn, principal, _target, year, rows, "targets.replace")
     return len(rows)

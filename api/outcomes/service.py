@@ -18,7 +18,7 @@ from api.audit.service import record
 from api.base import table, utcnow
 from api.deps import Principal
 from api.errors import Conflict, InvalidInput, NotFound
-from api.indicators.service import readable_rooms
+from api.indicators import targets
 from api.outcomes.models import LADDER, VOLUNTEERING_RUNG, Assessment, OutcomeTarget, Volunteering
 from api.registrations.service import check_date
 from api.residents.models import Resident
@@ -177,24 +177,9 @@ async def record_volunteering(
 
 
 async def list_outcome_targets(
-    conn: AsyncConnection,
-    principal: Principal,
-    *,
-    year: int | None,
-    room: str | None,
-    limit: int,
-    after: tuple[int, int, str] | None,
+    conn: AsyncConnection, principal: Principal, **options: Any
 ) -> list[dict[str, Any]]:
-    ref = await rooms.reference(conn, room=room)
-    room_ids = readable_rooms(principal, [room] if room else [], ref)
-    key = (_target.c.year, _target.c.room_id, _target.c.indicator)
-    query = select(_target).where(_target.c.room_id.in_(room_ids))
-    if year is not None:
-        query = query.where(_target.c.year == year)
-    if after is not None:
-        query = query.where(tuple_(*key) > tuple_(*after))
-    rows = await conn.execute(query.order_by(*key).limit(limit + 1))
-    return [{**r._mapping, "room": ref.room_slugs[r.room_id]} for r in rows]
+    return await targets.list_agreements(conn, principal, _target, **options)
 
 
 async def replace_outcome_targets(
@@ -220,17 +205,7 @@ async def replace_outcome_targets(
             )
     if errors:
         raise InvalidInput(errors[:200])
-    await conn.execute(delete(_target).where(_target.c.year == year))
-    if rows:
-        await conn.execute(insert(_target), rows)
-    await record(
-        conn,
-        actor=principal,
-        action="outcome_targets.replace",
-        object_type="outcome_targets",
-        object_id=year,
-        details={"count": len(rows)},
-    )
+    await targets.store_year(conn, principal, _target, year, rows, "outcome_targets.replace")
 
 
 async def erase_outcomes(conn: AsyncConnection, resident_id: uuid.UUID) -> None:
