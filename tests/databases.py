@@ -145,3 +145,14 @@ def dispose(db: TestDatabase) -> None:
 
 def _sqlite_fk(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.execute("PRAGMA foreign_keys=ON")
+
+
+def require_postgres_for_module() -> None:
+    """For modules that only make sense on PostgreSQL: skip them without it, but fail in CI,
+    which must test on PostgreSQL."""
+    reason = postgres_available()
+    if reason:
+        message = f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable ({reason})"
+        if IN_CI:
+            pytest.fail(f"{message}; CI must test on PostgreSQL", pytrace=False)
+        pytest.skip(f"SKIPPED POSTGRESQL: {message}", allow_module_level=True)

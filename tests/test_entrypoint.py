@@ -26,13 +26,7 @@ UNREACHABLE = "postgresql+psycopg://postgres:not-a-real-password@127.0.0.1:1/non
 
 pytestmark = pytest.mark.postgres_only
 
-# The marker alone skips nothing: skip here, but fail in CI, which must test on PostgreSQL.
-_reason = databases.postgres_available()
-if _reason:
-    _message = f"PostgreSQL at {databases.POSTGRES_ADMIN_URL} is not reachable ({_reason})"
-    if databases.IN_CI:
-        pytest.fail(f"{_message}; CI must test on PostgreSQL", pytrace=False)
-    pytest.skip(f"SKIPPED POSTGRESQL: {_message}", allow_module_level=True)
+databases.require_postgres_for_module()
 
 
 def _env(**overrides: str) -> dict[str, str]:

@@ -23,12 +23,7 @@ from tests import databases
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.postgres_only
 
-_reason = databases.postgres_available()
-if _reason:
-    _message = f"PostgreSQL at {databases.POSTGRES_ADMIN_URL} is not reachable ({_reason})"
-    if databases.IN_CI:
-        pytest.fail(f"{_message}; CI must test on PostgreSQL", pytrace=False)
-    pytest.skip(f"SKIPPED POSTGRESQL: {_message}", allow_module_level=True)
+databases.require_postgres_for_module()
 
 
 def _free_port() -> int:
