@@ -16,7 +16,7 @@ from api.indicators import export, service, targets
 from api.indicators.periods import period
 from api.indicators.schemas import Breakdown, Performance, TargetPage, TargetSet
 from api.openapi import document_body
-from api.schemas import Cursor, Limit, decode_cursor, page
+from api.schemas import Cursor, Limit
 
 router = APIRouter(tags=["indicators"])
 
@@ -93,16 +93,9 @@ async def list_targets(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Any:
-    after = decode_cursor(cursor, int, int, str)
-    rows = await targets.list_targets(
-        conn,
-        principal,
-        year=year,
-        room=room,
-        limit=limit,
-        after=(after[0], after[1], after[2]) if after else None,
+    return await targets.agreements_page(
+        conn, principal, targets.TARGETS, year=year, room=room, limit=limit, cursor=cursor
     )
-    return page(rows, limit, key=lambda r: [r["year"], r["room_id"], r["indicator"]])
 
 
 @router.put(
@@ -136,8 +129,7 @@ async def replace_targets(
                 [(".".join(map(str, e["loc"])) or "body", e["msg"]) for e in exc.errors()]
             ) from None
     await targets.replace_year(conn, principal, year, items)
-    rows = await targets.list_targets(conn, principal, year=year, room=None, limit=1000, after=None)
-    return page(rows, 1000, key=lambda r: [r["year"], r["room_id"], r["indicator"]])
+    return await targets.agreements_page(conn, principal, targets.TARGETS, year=year)
 
 
 def _csv_items(raw: bytes) -> list[dict[str, Any]]:

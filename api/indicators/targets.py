@@ -14,6 +14,7 @@ from api.errors import InvalidInput
 from api.indicators.models import Target
 from api.indicators.service import UNIQUE_VISITORS, readable_rooms
 from api.rooms import service as rooms
+from api.schemas import decode_cursor, page
 
 _target: Table = table(Target)
 
@@ -41,10 +42,31 @@ async def list_agreements(
     return [{**r._mapping, "room": ref.room_slugs[r.room_id]} for r in rows]
 
 
-async def list_targets(
-    conn: AsyncConnection, principal: Principal, **options: Any
-) -> list[dict[str, Any]]:
-    return await list_agreements(conn, principal, _target, **options)
+async def agreements_page(
+    conn: AsyncConnection,
+    principal: Principal,
+    agreements: Table,
+    *,
+    year: int | None,
+    room: str | None = None,
+    limit: int = 1000,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """One page of agreements in the list envelope, for both kinds of targets."""
+    after = decode_cursor(cursor, int, int, str)
+    rows = await list_agreements(
+        conn,
+        principal,
+        agreements,
+        year=year,
+        room=room,
+        limit=limit,
+        after=(after[0], after[1], after[2]) if after else None,
+    )
+    return page(rows, limit, key=lambda r: [r["year"], r["room_id"], r["indicator"]])
+
+
+TARGETS = _target
 
 
 async def store_year(

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from api.db import Connection
 from api.deps import Coordinator, Staff
 from api.errors import InvalidInput
-from api.indicators import export
+from api.indicators import export, targets
 from api.indicators.periods import period
 from api.indicators.router import CSV_MEDIA, District, Readers, Rooms, Year
 from api.outcomes import figures, service
@@ -134,16 +134,15 @@ async def list_outcome_targets(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Any:
-    after = decode_cursor(cursor, int, int, str)
-    rows = await service.list_outcome_targets(
+    return await targets.agreements_page(
         conn,
         principal,
+        service.OUTCOME_TARGETS,
         year=year,
         room=room,
         limit=limit,
-        after=(after[0], after[1], after[2]) if after else None,
+        cursor=cursor,
     )
-    return page(rows, limit, key=lambda r: [r["year"], r["room_id"], r["indicator"]])
 
 
 @router.put(
@@ -160,7 +159,4 @@ async def replace_outcome_targets(
 ) -> Any:
     items = [i.model_dump() for i in body.items]
     await service.replace_outcome_targets(conn, principal, year, items)
-    rows = await service.list_outcome_targets(
-        conn, principal, year=year, room=None, limit=1000, after=None
-    )
-    return page(rows, 1000, key=lambda r: [r["year"], r["room_id"], r["indicator"]])
+    return await targets.agreements_page(conn, principal, service.OUTCOME_TARGETS, year=year)

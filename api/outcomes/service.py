@@ -176,10 +176,7 @@ async def record_volunteering(
     return {**created, "suggested_rung": VOLUNTEERING_RUNG if below else None}
 
 
-async def list_outcome_targets(
-    conn: AsyncConnection, principal: Principal, **options: Any
-) -> list[dict[str, Any]]:
-    return await targets.list_agreements(conn, principal, _target, **options)
+OUTCOME_TARGETS = _target
 
 
 async def replace_outcome_targets(
