@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 import anyio
-from sqlalchemy import Select, Table, delete, exists, false, insert, select, update
+from sqlalchemy import Select, Table, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,6 +18,7 @@ from api.base import table, utcnow
 from api.deps import Principal
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from api.rooms.models import Partner, Room
+from api.scoping import ROOM_ROLES, readable_users
 from api.security import Passwords, new_secret
 
 _user: Table = table(UserAccount)
@@ -36,26 +37,11 @@ _USER_COLUMNS = (
     _user.c.created_at,
     _user.c.updated_at,
 )
-ROOM_ROLES = {"volunteer", "coordinator"}
 
 
 async def _hash(passwords: Passwords, secret: str) -> str:
     # Argon2 takes tens of milliseconds of CPU: off the event loop
     return await anyio.to_thread.run_sync(passwords.hash, secret)
-
-
-def readable_users(principal: Principal) -> Select[Any]:
-    """The one query every read of accounts starts from."""
-    query = select(*_USER_COLUMNS)
-    if principal.role == "admin":
-        return query
-    if principal.role == "coordinator":
-        in_my_rooms = exists().where(
-            _user_room.c.user_id == _user.c.id,
-            _user_room.c.room_id.in_(principal.room_ids),
-        )
-        return query.where(_user.c.role == "volunteer", in_my_rooms)
-    return query.where(false())
 
 
 async def _rooms_of(conn: AsyncConnection, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
@@ -81,7 +67,7 @@ async def list_users(
     role: str | None,
     room: str | None,
 ) -> list[dict[str, Any]]:
-    query = readable_users(principal).order_by(_user.c.username).limit(limit + 1)
+    query = readable_users(principal, *_USER_COLUMNS).order_by(_user.c.username).limit(limit + 1)
     if after is not None:
         query = query.where(_user.c.username > after)
     if role is not None:
@@ -102,7 +88,9 @@ async def list_users(
 async def get_user(
     conn: AsyncConnection, principal: Principal, user_id: uuid.UUID
 ) -> dict[str, Any]:
-    row = (await conn.execute(readable_users(principal).where(_user.c.id == user_id))).first()
+    row = (
+        await conn.execute(readable_users(principal, *_USER_COLUMNS).where(_user.c.id == user_id))
+    ).first()
     if row is None:
         raise NotFound("There is no such account.")
     return {**row._mapping, "rooms": (await _rooms_of(conn, [row.id]))[row.id]}

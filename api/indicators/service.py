@@ -16,32 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.base import table
 from api.deps import Principal
-from api.errors import Forbidden, InvalidInput
 from api.indicators.models import Target
 from api.indicators.periods import Period, today
 from api.indicators.suppression import suppress
 from api.registrations.models import Registration
 from api.residents.models import Resident
 from api.rooms import service as rooms
+from api.scoping import DISTRICT_ROLES, readable_rooms
 
 UNIQUE_VISITORS = "unique-visitors"
 _reg: Table = table(Registration)
 _target: Table = table(Target)
 _resident: Table = table(Resident)
-DISTRICT_ROLES = {"stadsdeel", "admin"}
-
-
-def readable_rooms(principal: Principal, wanted: list[str], ref: Any) -> list[int]:
-    """The rooms whose figures this caller may read, narrowed to the ones asked for."""
-    unknown = [slug for slug in wanted if slug not in ref.rooms]
-    if unknown:
-        raise InvalidInput([("room", f"unknown room '{s[:60]}'") for s in unknown])
-    district = principal.role in DISTRICT_ROLES
-    allowed = set(ref.room_slugs) if district else set(principal.room_ids)
-    asked = {ref.rooms[s].id for s in wanted} if wanted else allowed
-    if not asked <= allowed:
-        raise Forbidden("You may read the figures of your own rooms only.")
-    return sorted(asked)
 
 
 def _number(value: float | None, digits: int = 1) -> int | float | None:

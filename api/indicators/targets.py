@@ -12,9 +12,10 @@ from api.base import table
 from api.deps import Principal
 from api.errors import InvalidInput
 from api.indicators.models import Target
-from api.indicators.service import UNIQUE_VISITORS, readable_rooms
+from api.indicators.service import UNIQUE_VISITORS
 from api.rooms import service as rooms
 from api.schemas import decode_cursor, page
+from api.scoping import readable_rooms
 
 _target: Table = table(Target)
 

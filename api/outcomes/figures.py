@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.base import table
 from api.deps import Principal
 from api.indicators.periods import Period
-from api.indicators.service import DISTRICT_ROLES, readable_rooms
 from api.indicators.suppression import suppress
 from api.outcomes.models import (
     INSTRUMENTS,
@@ -37,6 +36,7 @@ from api.outcomes.models import (
 )
 from api.residents.models import ResidentRoom
 from api.rooms import service as rooms
+from api.scoping import DISTRICT_ROLES, readable_rooms
 
 _assessment: Table = table(Assessment)
 _volunteering: Table = table(Volunteering)

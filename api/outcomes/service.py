@@ -17,32 +17,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.audit.service import record
 from api.base import table, utcnow
 from api.deps import Principal
-from api.errors import Conflict, InvalidInput, NotFound
+from api.errors import Conflict, InvalidInput
 from api.indicators import targets
 from api.outcomes.models import LADDER, VOLUNTEERING_RUNG, Assessment, OutcomeTarget, Volunteering
 from api.registrations.service import check_date
-from api.residents.models import Resident
-from api.residents.service import readable_residents, require_room
 from api.rooms import service as rooms
+from api.scoping import require_room, served_resident
 
 _assessment: Table = table(Assessment)
 _volunteering: Table = table(Volunteering)
 _target: Table = table(OutcomeTarget)
-_resident: Table = table(Resident)
 
 RESTRICTED = "Processing of this resident is restricted (GDPR art. 18)."
-
-
-async def _served_resident(
-    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID
-) -> Any:
-    """The resident, if a room of the caller serves it; else a 404, as for any stranger."""
-    row = (
-        await conn.execute(readable_residents(principal).where(_resident.c.id == resident_id))
-    ).first()
-    if row is None:
-        raise NotFound("There is no such resident among the people your rooms serve.")
-    return row
 
 
 async def list_assessments(
@@ -53,7 +39,7 @@ async def list_assessments(
     limit: int,
     after: tuple[date, uuid.UUID] | None,
 ) -> list[dict[str, Any]]:
-    await _served_resident(conn, principal, resident_id)
+    await served_resident(conn, principal, resident_id)
     query = select(_assessment).where(_assessment.c.resident_id == resident_id)
     if after is not None:
         query = query.where(tuple_(_assessment.c.assessed_on, _assessment.c.id) > tuple_(*after))
@@ -74,7 +60,7 @@ async def list_assessments(
 async def record_assessment(
     conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, data: dict[str, Any]
 ) -> dict[str, Any]:
-    resident = await _served_resident(conn, principal, resident_id)
+    resident = await served_resident(conn, principal, resident_id)
     if resident.restricted_at is not None:
         raise Conflict(RESTRICTED)
     row = {
@@ -114,7 +100,7 @@ async def _volunteering_of(conn: AsyncConnection, resident_id: uuid.UUID) -> lis
 async def list_volunteering(
     conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID
 ) -> list[dict[str, Any]]:
-    await _served_resident(conn, principal, resident_id)
+    await served_resident(conn, principal, resident_id)
     await record(
         conn,
         actor=principal,
@@ -130,7 +116,7 @@ async def record_volunteering(
     conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, data: dict[str, Any]
 ) -> dict[str, Any]:
     """The resident volunteers for a room of the caller's from `since`; suggests rung 4."""
-    resident = await _served_resident(conn, principal, resident_id)
+    resident = await served_resident(conn, principal, resident_id)
     room = require_room(principal, await rooms.room_ref(conn, data["room"]), data["room"])
     if resident.restricted_at is not None:
         raise Conflict(RESTRICTED)

@@ -22,7 +22,6 @@ from api.audit.service import record
 from api.auth.models import AuthSession, LoginFailure
 from api.base import table, utcnow
 from api.deps import Principal
-from api.errors import NotFound
 from api.idempotency.models import IdempotencyRecord
 from api.outcomes import service as outcomes
 from api.referrals.models import Consent, Referral, ReferralEvent
@@ -31,6 +30,7 @@ from api.residents import service as residents
 from api.residents.models import Resident, ResidentRoom
 from api.rooms import service as rooms
 from api.rooms.models import Partner
+from api.scoping import served_resident
 from api.webhooks.models import OutboxEvent
 
 _resident: Table = table(Resident)
@@ -49,24 +49,9 @@ _partner: Table = table(Partner)
 _outbox: Table = table(OutboxEvent)
 
 
-async def _served(conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID) -> Any:
-    row = (
-        await conn.execute(
-            select(_resident.c.id, _resident.c.restricted_at).where(
-                _resident.c.id == resident_id,
-                _resident.c.erased_at.is_(None),
-                residents.served_by(principal),
-            )
-        )
-    ).first()
-    if row is None:
-        raise NotFound("There is no such resident among the people your rooms serve.")
-    return row
-
-
 async def export(conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID) -> Any:
     """Everything kept about one person, and who looked at it."""
-    await _served(conn, principal, resident_id)
+    await served_resident(conn, principal, resident_id)
     person = await residents.get_resident(conn, principal, resident_id, audit=False)
     ref = await rooms.reference(conn)
     registrations = [
@@ -149,7 +134,7 @@ async def erase_resident(
     conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, *, check: bool = True
 ) -> None:
     if check:
-        await _served(conn, principal, resident_id)
+        await served_resident(conn, principal, resident_id)
     now = utcnow()
     await conn.execute(
         update(_resident)
@@ -207,7 +192,7 @@ async def erase_resident(
 async def restrict(
     conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, restricted: bool
 ) -> dict[str, Any]:
-    await _served(conn, principal, resident_id)
+    await served_resident(conn, principal, resident_id)
     await conn.execute(
         update(_resident)
         .where(_resident.c.id == resident_id)

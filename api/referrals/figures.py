@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.base import table
 from api.deps import Principal
 from api.indicators.periods import Period
-from api.indicators.service import readable_rooms
 from api.referrals.models import Referral
 from api.referrals.service import CLOSED, OPEN, _partner_ids
 from api.rooms import service as rooms
+from api.scoping import readable_rooms
 
 _ref: Table = table(Referral)
 STATUSES = ("sent", "accepted", "declined", "withdrawn", "completed", "no_show")

@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, false, insert, select, tuple_, update
+from sqlalchemy import Table, and_, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.service import record
@@ -19,6 +19,7 @@ from api.residents import service as residents
 from api.residents.models import Resident
 from api.rooms import service as rooms
 from api.rooms.models import Partner
+from api.scoping import readable_referrals, require_room, side_of
 from api.webhooks import outbox
 
 _ref: Table = table(Referral)
@@ -39,20 +40,6 @@ MOVES = {
 NEEDS_REASON = {"declined", "no_show", "withdrawn"}
 OPEN = ("sent", "accepted")
 CLOSED = ("declined", "withdrawn", "completed", "no_show")
-
-
-def side_of(principal: Principal) -> str:
-    return "partner" if principal.role == "partner" else "room"
-
-
-def readable_referrals(principal: Principal) -> Select[Any]:
-    """The one query every list, get and figure of referrals starts from."""
-    query = select(_ref)
-    if principal.role == "partner":
-        return query.where(_ref.c.partner_id == principal.partner_id)
-    if principal.role in ("volunteer", "coordinator"):
-        return query.where(_ref.c.room_id.in_(principal.room_ids or {-1}))
-    return query.where(false())
 
 
 async def _partner_ids(conn: AsyncConnection) -> dict[str, int]:
@@ -163,7 +150,7 @@ async def create(
             partner_note=data.get("note"),
         )
     else:
-        residents.require_room(principal, room, data["room"])
+        require_room(principal, room, data["room"])
         if data.get("partner") not in partners:
             raise InvalidInput([("partner", "give the code of the partner referred to")])
         if data.get("resident_id") is None:

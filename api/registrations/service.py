@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, Table, insert, select, tuple_, update
+from sqlalchemy import Table, insert, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.service import record, record_many
@@ -20,6 +20,7 @@ from api.registrations.importing import parse_import_row
 from api.registrations.models import Registration
 from api.residents import service as residents
 from api.rooms import service as rooms
+from api.scoping import readable_registrations, require_room
 
 _reg: Table = table(Registration)
 _COLUMNS = (
@@ -41,11 +42,6 @@ _COLUMNS = (
 
 class PreconditionRequired(AppError):
     status, slug, title = 428, "precondition-required", "Precondition required"
-
-
-def readable_registrations(principal: Principal) -> Select[Any]:
-    """The one query every list and get of registrations starts from: its rooms' ones."""
-    return select(*_COLUMNS).where(_reg.c.room_id.in_(principal.room_ids or {-1}))
 
 
 def check_date(occurred_on: date, room: rooms.RoomRef, name: str = "occurredOn") -> None:
@@ -79,7 +75,7 @@ async def create_registration(
     conn: AsyncConnection, principal: Principal, data: dict[str, Any]
 ) -> dict[str, Any]:
     ref = await rooms.reference(conn, room=data["room"], activity=data["activity"])
-    room = residents.require_room(principal, ref.rooms.get(data["room"]), data["room"])
+    room = require_room(principal, ref.rooms.get(data["room"]), data["room"])
     activity_id = ref.activities.get(data["activity"])
     if activity_id is None:
         raise InvalidInput([("activity", f"unknown activity '{data['activity']}'")])
@@ -125,7 +121,9 @@ async def get_registration(
     conn: AsyncConnection, principal: Principal, registration_id: uuid.UUID
 ) -> dict[str, Any]:
     row = (
-        await conn.execute(readable_registrations(principal).where(_reg.c.id == registration_id))
+        await conn.execute(
+            readable_registrations(principal, *_COLUMNS).where(_reg.c.id == registration_id)
+        )
     ).first()
     if row is None:
         raise NotFound("There is no such registration at your rooms.")
@@ -155,7 +153,7 @@ async def list_registrations(
     include_voided: bool = False,
 ) -> list[dict[str, Any]]:
     ref = await rooms.reference(conn, room=room, activity=activity)
-    query = readable_registrations(principal)
+    query = readable_registrations(principal, *_COLUMNS)
     if room is not None:
         query = query.where(_reg.c.room_id == (ref.rooms[room].id if room in ref.rooms else -1))
     if activity is not None:
@@ -272,7 +270,7 @@ async def import_registrations(
 ) -> dict[str, int]:
     """All or nothing: every bad row is reported by its line number, or every row is kept."""
     ref = await rooms.reference(conn, room=room_slug)
-    room = residents.require_room(principal, ref.rooms.get(room_slug), room_slug)
+    room = require_room(principal, ref.rooms.get(room_slug), room_slug)
     parsed, errors = [], []
     codes: set[str] = set()
     day = today()

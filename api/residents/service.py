@@ -8,7 +8,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, Table, exists, false, insert, select, update
+from sqlalchemy import Table, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.audit.service import record, record_many
 from api.base import table, utcnow
 from api.deps import Principal
-from api.errors import Conflict, Forbidden, InvalidInput, NotFound
+from api.errors import Conflict, InvalidInput, NotFound
 from api.residents.models import Resident, ResidentRoom
 from api.rooms import service as rooms
 from api.rooms.models import Room
+from api.scoping import readable_residents, require_room
 
 _resident: Table = table(Resident)
 _resident_room: Table = table(ResidentRoom)
@@ -50,29 +51,6 @@ def new_code() -> str:
 def normal_code(code: str) -> str:
     raw = code.upper().replace("-", "")
     return f"{raw[:3]}-{raw[3:]}"
-
-
-def served_by(principal: Principal) -> Any:
-    """The condition 'a room of this caller serves the resident'."""
-    if not principal.room_ids:
-        return false()
-    return exists().where(
-        _resident_room.c.resident_id == _resident.c.id,
-        _resident_room.c.room_id.in_(principal.room_ids),
-    )
-
-
-def readable_residents(principal: Principal) -> Select[Any]:
-    """The one query every list, get and export of residents starts from."""
-    return select(*_COLUMNS).where(served_by(principal), _resident.c.erased_at.is_(None))
-
-
-def require_room(principal: Principal, room: rooms.RoomRef | None, slug: str) -> rooms.RoomRef:
-    if room is None:
-        raise InvalidInput([("room", f"unknown room '{slug[:60]}'")])
-    if room.id not in principal.room_ids:
-        raise Forbidden("You work for other rooms than this one.")
-    return room
 
 
 async def link_room(conn: AsyncConnection, resident_id: uuid.UUID, room_id: int, on: date) -> None:
@@ -221,7 +199,9 @@ async def get_resident(
     conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, *, audit: bool = True
 ) -> dict[str, Any]:
     row = (
-        await conn.execute(readable_residents(principal).where(_resident.c.id == resident_id))
+        await conn.execute(
+            readable_residents(principal, *_COLUMNS).where(_resident.c.id == resident_id)
+        )
     ).first()
     if row is None:
         raise NotFound("There is no such resident among the people your rooms serve.")
@@ -247,7 +227,7 @@ async def list_residents(
     code: str | None,
 ) -> list[dict[str, Any]]:
     # a restricted resident is kept, not processed: not in lists (GDPR art. 18)
-    query = readable_residents(principal).where(_resident.c.restricted_at.is_(None))
+    query = readable_residents(principal, *_COLUMNS).where(_resident.c.restricted_at.is_(None))
     if room is not None:
         ref = await rooms.room_ref(conn, room)
         query = query.where(
