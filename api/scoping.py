@@ -96,6 +96,19 @@ async def served_resident(
     return row
 
 
+async def serving_rooms(
+    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID
+) -> set[int]:
+    """The caller's rooms that serve the resident."""
+    rows = await conn.execute(
+        select(_resident_room.c.room_id).where(
+            _resident_room.c.resident_id == resident_id,
+            _resident_room.c.room_id.in_(principal.room_ids or {-1}),
+        )
+    )
+    return set(rows.scalars())
+
+
 def at_home_room(principal: Principal, home_room_id: int | None) -> bool:
     """Whether the caller works at the resident's home room (any serving room does when the
     resident has none)."""

@@ -466,6 +466,7 @@ def test_the_sql_picks_the_same_first_and_latest_as_a_plain_count(db, app_settin
                             assessed_on=day,
                             rung=value if ladder else None,
                             scores=sa.null() if ladder else value,
+                            room_id=multibron,
                             recorded_by=uuid.uuid4(),
                             created_at=now + timedelta(seconds=order),
                         )

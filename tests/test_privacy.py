@@ -105,7 +105,7 @@ async def _figures(client):
 async def test_erasure_leaves_no_trace_of_the_person_and_the_figures_do_not_move(client, db, gerda):
     before = await _figures(client)
     assert NAME in _every_text(db)
-    coordinator = await headers_for(client, "coordinator.samen-sterk")
+    coordinator = await headers_for(client, "coordinator.multibron")  # Gerda's home room
     response = await client.delete(f"/residents/{gerda['id']}", headers=coordinator)
     assert response.status_code == 204
     everything = _every_text(db)

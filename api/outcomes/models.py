@@ -47,6 +47,8 @@ class Assessment(SQLModel, table=True):
     resident_id: uuid.UUID = Field(
         sa_column=Column(ForeignKey("resident.id", ondelete="CASCADE"), nullable=False)
     )
+    # the room that measured: it and the resident's home room see the measurement
+    room_id: int = Field(sa_column=Column(Integer, ForeignKey("room.id"), nullable=False))
     instrument: str = Field(sa_column=Column(String(30), nullable=False))
     assessed_on: date
     # the participation ladder's rung; null for the matrix

@@ -31,6 +31,15 @@ Rung = Annotated[int, Field(ge=1, le=6, strict=True)]
 
 
 class AssessmentCreate(InputModel):
+    room: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        max_length=60,
+        examples=["multibron"],
+        description="The room of yours that took the measurement; it and the resident's home "
+        "room see it. By default the home room if you work there, else the one room of yours "
+        "that serves the resident",
+    )
     instrument: Instrument
     assessed_on: date = Field(description="The day of the measurement (not in the future)")
     rung: Rung | None = Field(
@@ -91,6 +100,7 @@ class AssessmentCreate(InputModel):
 class AssessmentPublic(ApiModel):
     id: UUID
     resident_id: UUID
+    room: str = Field(description="The room that took the measurement")
     instrument: Instrument
     assessed_on: date
     rung: int | None = Field(description="Participation ladder; null for the matrix")

@@ -1,7 +1,8 @@
 """Outcome measurements and volunteering of one resident, and the district's outcome targets.
 
-A resident's measurements are seen and written only by the rooms that serve the resident;
-every read and write is audited. Measurements are personal: erasure deletes them. Volunteering
+A resident's measurements are written by the rooms that serve the resident and seen by the
+room that recorded them and the resident's home room (api/scoping.py); every read and write
+is audited. Measurements are personal: erasure deletes them. Volunteering
 holds ids and dates only, so it stays for the figures.
 """
 
@@ -22,7 +23,7 @@ from api.indicators import targets
 from api.outcomes.models import LADDER, VOLUNTEERING_RUNG, Assessment, OutcomeTarget, Volunteering
 from api.registrations.service import check_date
 from api.rooms import service as rooms
-from api.scoping import require_room, served_resident
+from api.scoping import recorded_for, require_room, served_resident, serving_rooms
 
 _assessment: Table = table(Assessment)
 _volunteering: Table = table(Volunteering)
@@ -39,8 +40,11 @@ async def list_assessments(
     limit: int,
     after: tuple[date, uuid.UUID] | None,
 ) -> list[dict[str, Any]]:
-    await served_resident(conn, principal, resident_id)
-    query = select(_assessment).where(_assessment.c.resident_id == resident_id)
+    resident = await served_resident(conn, principal, resident_id)
+    query = select(_assessment).where(
+        _assessment.c.resident_id == resident_id,
+        recorded_for(principal, resident.home_room_id, _assessment.c.room_id),
+    )
     if after is not None:
         query = query.where(tuple_(_assessment.c.assessed_on, _assessment.c.id) > tuple_(*after))
     rows = await conn.execute(
@@ -54,7 +58,27 @@ async def list_assessments(
         object_id=resident_id,
         resident_id=resident_id,
     )
-    return [dict(r._mapping) for r in rows]
+    ref = await rooms.reference(conn)
+    return [{**r._mapping, "room": ref.room_slugs[r.room_id]} for r in rows]
+
+
+async def _measuring_room(
+    conn: AsyncConnection, principal: Principal, resident: Any, slug: str | None
+) -> rooms.RoomRef:
+    """The room of the caller's that measures: the one named, else the home room if the caller
+    works there, else the one room of the caller's that serves the resident."""
+    ref = await rooms.reference(conn, room=slug)
+    serving = await serving_rooms(conn, principal, resident.id)
+    if slug is not None:
+        room = require_room(principal, ref.rooms.get(slug), slug)
+        if room.id not in serving:
+            raise InvalidInput([("room", f"{room.slug} does not serve this resident")])
+        return room
+    if resident.home_room_id in serving:
+        return ref.rooms[ref.room_slugs[resident.home_room_id]]
+    if len(serving) == 1:
+        return ref.rooms[ref.room_slugs[next(iter(serving))]]
+    raise InvalidInput([("room", "say which of your rooms took the measurement")])
 
 
 async def record_assessment(
@@ -63,9 +87,11 @@ async def record_assessment(
     resident = await served_resident(conn, principal, resident_id)
     if resident.restricted_at is not None:
         raise Conflict(RESTRICTED)
+    room = await _measuring_room(conn, principal, resident, data.get("room"))
     row = {
         "id": uuid.uuid4(),
         "resident_id": resident_id,
+        "room_id": room.id,
         "instrument": data["instrument"],
         "assessed_on": data["assessed_on"],
         "rung": data["rung"],
@@ -84,14 +110,16 @@ async def record_assessment(
         object_id=row["id"],
         resident_id=resident_id,
     )
-    return row
+    return {**row, "room": room.slug}
 
 
-async def _volunteering_of(conn: AsyncConnection, resident_id: uuid.UUID) -> list[dict[str, Any]]:
+async def _volunteering_of(
+    conn: AsyncConnection, resident_id: uuid.UUID, *seen: Any
+) -> list[dict[str, Any]]:
     ref = await rooms.reference(conn)
     rows = await conn.execute(
         select(_volunteering)
-        .where(_volunteering.c.resident_id == resident_id)
+        .where(_volunteering.c.resident_id == resident_id, *seen)
         .order_by(_volunteering.c.since, _volunteering.c.id)
     )
     return [{**r._mapping, "room": ref.room_slugs[r.room_id]} for r in rows]
@@ -100,7 +128,7 @@ async def _volunteering_of(conn: AsyncConnection, resident_id: uuid.UUID) -> lis
 async def list_volunteering(
     conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID
 ) -> list[dict[str, Any]]:
-    await served_resident(conn, principal, resident_id)
+    resident = await served_resident(conn, principal, resident_id)
     await record(
         conn,
         actor=principal,
@@ -109,7 +137,8 @@ async def list_volunteering(
         object_id=resident_id,
         resident_id=resident_id,
     )
-    return await _volunteering_of(conn, resident_id)
+    seen = recorded_for(principal, resident.home_room_id, _volunteering.c.room_id)
+    return await _volunteering_of(conn, resident_id, seen)
 
 
 async def record_volunteering(
@@ -150,7 +179,12 @@ async def record_volunteering(
     latest_rung = (
         await conn.execute(
             select(_assessment.c.rung)
-            .where(_assessment.c.resident_id == resident_id, _assessment.c.instrument == LADDER)
+            .where(
+                _assessment.c.resident_id == resident_id,
+                _assessment.c.instrument == LADDER,
+                # the suggestion tells of the latest rung: only of one the caller may read
+                recorded_for(principal, resident.home_room_id, _assessment.c.room_id),
+            )
             .order_by(_assessment.c.assessed_on.desc(), _assessment.c.created_at.desc())
             .limit(1)
         )

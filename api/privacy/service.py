@@ -1,6 +1,9 @@
 """The residents' rights: access (art. 15), erasure (art. 17), restriction (art. 18), and
 retention: what is kept no longer than needed.
 
+The coordinators of the resident's home room act for the resident (api/scoping.py): another
+room that serves the resident gets a 403, a room that does not a 404.
+
 Erasure keeps the figures: the resident's row stays as a bare id, so its registrations
 still count (distinct counts too), but every personal field, the code, the notes on its
 registrations, stored answers that named it, and the rooms that served it are gone.
@@ -30,7 +33,7 @@ from api.residents import service as residents
 from api.residents.models import Resident, ResidentRoom
 from api.rooms import service as rooms
 from api.rooms.models import Partner
-from api.scoping import served_resident
+from api.scoping import resident_for_rights
 from api.webhooks.models import OutboxEvent
 
 _resident: Table = table(Resident)
@@ -51,7 +54,7 @@ _outbox: Table = table(OutboxEvent)
 
 async def export(conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID) -> Any:
     """Everything kept about one person, and who looked at it."""
-    await served_resident(conn, principal, resident_id)
+    await resident_for_rights(conn, principal, resident_id)
     person = await residents.get_resident(conn, principal, resident_id, audit=False)
     ref = await rooms.reference(conn)
     registrations = [
@@ -134,7 +137,7 @@ async def erase_resident(
     conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, *, check: bool = True
 ) -> None:
     if check:
-        await served_resident(conn, principal, resident_id)
+        await resident_for_rights(conn, principal, resident_id)
     now = utcnow()
     await conn.execute(
         update(_resident)
@@ -192,7 +195,7 @@ async def erase_resident(
 async def restrict(
     conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, restricted: bool
 ) -> dict[str, Any]:
-    await served_resident(conn, principal, resident_id)
+    await resident_for_rights(conn, principal, resident_id)
     await conn.execute(
         update(_resident)
         .where(_resident.c.id == resident_id)
