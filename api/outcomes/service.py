@@ -2,8 +2,8 @@
 
 A resident's measurements are written by the rooms that serve the resident and seen by the
 room that recorded them and the resident's home room (api/scoping.py); every read and write
-is audited. Measurements are personal: erasure deletes them. Volunteering
-holds ids and dates only, so it stays for the figures.
+is audited. Measurements are personal: erasure deletes them. Volunteering holds ids and
+dates only, so it stays for the figures.
 """
 
 from __future__ import annotations
@@ -236,6 +236,7 @@ async def export_outcomes(conn: AsyncConnection, resident_id: uuid.UUID) -> dict
     assessments = await conn.execute(
         select(
             _assessment.c.id,
+            _assessment.c.room_id,
             _assessment.c.instrument,
             _assessment.c.assessed_on,
             _assessment.c.rung,
@@ -246,8 +247,9 @@ async def export_outcomes(conn: AsyncConnection, resident_id: uuid.UUID) -> dict
         .order_by(_assessment.c.assessed_on, _assessment.c.id)
     )
     volunteering = await _volunteering_of(conn, resident_id)
+    ref = await rooms.reference(conn)
     return {
-        "assessments": [dict(r._mapping) for r in assessments],
+        "assessments": [{**r._mapping, "room": ref.room_slugs[r.room_id]} for r in assessments],
         "volunteering": [
             {k: v[k] for k in ("id", "room", "since", "until", "created_at")} for v in volunteering
         ],

@@ -40,6 +40,7 @@ class ExportedConsent(ApiModel):
 
 class ExportedAssessment(ApiModel):
     id: UUID
+    room: str = Field(description="The room that took the measurement")
     instrument: str
     assessed_on: date
     rung: int | None
