@@ -17,14 +17,19 @@ In plain words:
   room that serves it. Another serving room's coordinator gets a 403: it sees the resident,
   but may not act for it; a room that does not serve the resident gets a 404, as for anyone
   it does not know.
-- Registrations and referrals are seen by the staff of the room they were made at; a partner
-  sees the referrals it sent or received (who the person is only with the resident's consent,
-  see referrals/service.py).
+- Registrations and referrals (with their notes) are listed for the staff of the room they
+  were made at; the home room's coordinators see every room's in the export. A partner sees
+  the referrals it sent or received (who the person is only with the resident's consent, see
+  referrals/service.py).
 - Accounts: an admin sees every account, a coordinator the volunteers of its rooms.
 - Figures: the district roles (stadsdeel, admin) read the figures of every room, with small
   cells hidden; a room's staff read their own rooms' figures only. The district roles see no
   resident, registration or referral: they work for no room.
 - A caller acts only at a room it works for (403 for another room).
+
+In the tables: the home room is `resident.home_room_id`, the rooms that serve a resident are
+its `resident_room` rows (a registration for the resident adds one), and a note or
+measurement names its room in `room_id`.
 """
 
 from __future__ import annotations
