@@ -156,7 +156,7 @@ async def create(
         if data.get("resident_id") is None:
             raise InvalidInput([("residentId", "give the resident who is referred")])
         await residents.get_resident(conn, principal, data["resident_id"], audit=False)
-        await residents.resident_for_help(conn, resident_id=data["resident_id"], code=None)
+        await residents.resident_for_help(conn, data["resident_id"])
         row.update(
             direction="outgoing",
             partner_id=partners[data["partner"]],
