@@ -18,7 +18,9 @@ from typer.testing import CliRunner
 
 import api.models
 from api.cli import app as cli
+from api.deps import SYSTEM
 from api.main import create_app
+from api.privacy import service as privacy
 from api.residents import codes
 from api.settings import get_settings
 from tests import databases
@@ -332,3 +334,23 @@ async def test_every_attempt_is_audited_and_no_event_holds_a_code(client, db, co
         trail = json.dumps([dict(r._mapping) for r in conn.execute(sa.select(AUDIT))], default=str)
     for code in tried:
         assert code not in trail and code.replace("-", "") not in trail
+
+
+async def test_the_retention_run_keeps_misses_for_the_whole_window(app, client, db, coordinator):
+    for code in guesses(10):
+        await register(client, coordinator, code)
+    # twenty minutes on: past the sign-in window (15 minutes), inside the code window (an hour)
+    with db.engine.begin() as conn:
+        conn.execute(FAILURE.update().values(at=datetime.now(UTC) - timedelta(minutes=20)))
+    settings = app.state.settings
+    async with app.state.engine.begin() as conn:
+        await privacy.retention(
+            conn,
+            SYSTEM,
+            months=settings.retention_months,
+            dry_run=False,
+            login_window_seconds=settings.login_window_seconds,
+            code_window_seconds=settings.code_miss_window_seconds,
+        )
+    assert misses(db) == 10
+    assert_problem(await register(client, coordinator, guesses(1, seed=3)[0]), 429)
