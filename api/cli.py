@@ -93,13 +93,13 @@ app.add_typer(clients, name="clients")
 
 def _run_service(settings: Settings, call: Callable[[AsyncConnection], Awaitable[Any]]) -> Any:
     """Run one service call in a transaction, as the API would."""
-    from api.db import make_engine
+    from api.db import make_engine, transaction
     from api.errors import AppError
 
     async def run() -> Any:
         engine = make_engine(settings)
         try:
-            async with engine.begin() as conn:
+            async with transaction(engine) as conn:
                 return await call(conn)
         finally:
             await engine.dispose()
@@ -191,6 +191,7 @@ def import_list(
     from api.errors import AppError
     from api.registrations import service
     from api.registrations.importing import ImportFormatError, read_csv
+    from api.residents.lookup import CodeLimits
     from api.rooms import service as rooms
 
     settings = _settings()
@@ -208,7 +209,12 @@ def import_list(
         with Progress(transient=True) as bar:
             task = bar.add_task(f"importing {len(rows)} rows", total=len(rows))
             return await service.import_registrations(
-                conn, operator, room, rows, progress=lambda done: bar.update(task, completed=done)
+                conn,
+                operator,
+                room,
+                rows,
+                CodeLimits.of(settings),
+                progress=lambda done: bar.update(task, completed=done),
             )
 
     result = _run_service(settings, run)
@@ -240,6 +246,7 @@ def retention_run(
             months=months or settings.retention_months,
             dry_run=dry_run,
             login_window_seconds=settings.login_window_seconds,
+            code_window_seconds=settings.code_miss_window_seconds,
         ),
     )
     verb = "would remove" if dry_run else "removed"

@@ -8,6 +8,7 @@ raises. Services never commit.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +17,10 @@ from sqlalchemy import Table, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from api.errors import AppError, kept
 from api.settings import Settings
+
+Writes = list[tuple[Table, list[dict[str, Any]]]]
 
 
 def sync_url(database_url: str) -> URL:
@@ -81,6 +85,49 @@ def make_engine(settings: Settings) -> AsyncEngine:
 _READS = frozenset({"GET", "HEAD"})
 
 
+async def _write(conn: AsyncConnection, writes: Writes) -> None:
+    for target, rows in writes:
+        if rows:
+            await conn.execute(target.insert(), rows)
+
+
+@asynccontextmanager
+async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """BEGIN; COMMIT when the block returns, ROLLBACK when it raises. A refusal's kept rows
+    (`api.errors.kept`) are written and committed all the same."""
+    async with engine.connect() as conn:
+        trans = await conn.begin()
+        try:
+            yield conn
+        except AppError as err:
+            if err.keep and conn.dialect.name == "postgresql":
+                # while the refused transaction still holds its locks (the throttle's lock),
+                # so the next attempt of the same account counts these rows
+                async with engine.begin() as other:
+                    await _write(other, err.keep)
+            await trans.rollback()
+            if err.keep and conn.dialect.name != "postgresql":
+                async with conn.begin():  # SQLite has one writer: after the rollback
+                    await _write(conn, err.keep)
+            raise
+        except BaseException:
+            await trans.rollback()
+            raise
+        await trans.commit()
+
+
+@asynccontextmanager
+async def keeping(conn: AsyncConnection) -> AsyncIterator[Writes]:
+    """Rows that stay on record whether the work in the block succeeds or is refused: added
+    to the transaction when it succeeds, kept through the rollback when it raises."""
+    writes: Writes = []
+    try:
+        yield writes
+    except AppError as err:
+        raise kept(err, writes) from None
+    await _write(conn, writes)
+
+
 async def _transaction(request: Request) -> AsyncIterator[AsyncConnection]:
     engine: AsyncEngine = request.app.state.engine
     if request.method in _READS:
@@ -88,9 +135,13 @@ async def _transaction(request: Request) -> AsyncIterator[AsyncConnection]:
         # (the audit event a read leaves is written before the data is returned).
         async with engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
-            yield conn
+            try:
+                yield conn
+            except AppError as err:
+                await _write(conn, err.keep)
+                raise
         return
-    async with engine.begin() as conn:
+    async with transaction(engine) as conn:
         yield conn
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 import structlog
@@ -14,6 +14,9 @@ from fastapi.responses import Response
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger("api.errors")
@@ -41,6 +44,18 @@ class AppError(Exception):
         self.detail = detail
         self.headers = dict(headers or {})
         self.extra = dict(extra or {})
+        # rows written even though the request is refused (see `kept` and api/db.py)
+        self.keep: list[tuple[Table, list[dict[str, Any]]]] = []
+
+
+E = TypeVar("E", bound=AppError)
+
+
+def kept(err: E, writes: list[tuple[Table, list[dict[str, Any]]]]) -> E:
+    """Mark rows that must be written although `err` refuses the request and its transaction
+    is rolled back: a miss that counts towards a throttle, the audit event of a refusal."""
+    err.keep.extend(writes)
+    return err
 
 
 class InvalidInput(AppError):

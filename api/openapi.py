@@ -97,7 +97,9 @@ def build(app: FastAPI, settings: Settings) -> dict[str, Any]:
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
-            responses.pop("422", None)
+            # FastAPI's own 422 goes (validation errors are 400 here); a declared 422 stays
+            if responses.get("422", {}).get("description") == "Validation Error":
+                del responses["422"]
             for code, text in _STANDARD_ERRORS.items():
                 responses.setdefault(code, {"description": text})
             if operation.get("security"):

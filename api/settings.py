@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, ge=1)
     login_max_failures_per_address: int = Field(20, ge=1)
     login_window_seconds: int = Field(900, ge=10)
+    # lookups by resident code that found no one, per account, before every lookup by code
+    # is refused for the rest of the window (codes are not a key anyone can try)
+    code_max_misses: int = Field(10, ge=1)
+    code_miss_window_seconds: int = Field(3600, ge=10)
     # a referral waiting longer than this in 'sent' or 'accepted' is overdue
     referral_overdue_days: int = Field(14, ge=1, le=365)
     # residents with no contact for this long are anonymised by `bwk retention run`

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from api.residents.codes import generate
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -38,7 +40,6 @@ ACTIVITIES = [
     "debt-and-budget",
     "work-guidance",
 ]
-ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
 def fresh_database(admin_url: str, name: str) -> str:
@@ -60,8 +61,7 @@ def add_residents(url: str, count: int) -> list[str]:
     engine = sa.create_engine(url)
     codes = set()
     while len(codes) < count:
-        raw = "".join(random.choice(ALPHABET) for _ in range(6))
-        codes.add(f"{raw[:3]}-{raw[3:]}")
+        codes.add(generate())
     now = datetime.now(UTC)
     with engine.begin() as conn:
         room_id = conn.execute(sa.text("SELECT id FROM room WHERE slug = 'multibron'")).scalar()

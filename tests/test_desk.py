@@ -56,7 +56,7 @@ async def test_a_new_resident_and_the_first_help_in_one_request(client, desk):
     ).json()
     assert resident["name"] == "Mevrouw Jansen"
     assert resident["homeRoom"] == "multibron"
-    assert len(resident["code"]) == 7
+    assert len(resident["code"]) == 8 and resident["code"][3] == "-"
 
 
 async def test_a_resident_needs_nothing_but_a_room(client, desk):

@@ -56,14 +56,16 @@ async def test_a_list_with_bad_rows_imports_nothing_and_names_every_bad_row(clie
         f"{DAY},forms,,2,\n"
         "2019-02-30,forms,,1,\n"
         f"{DAY},juggling,,1,\n"
-        f"{DAY},forms,ZZZ-ZZZ,,\n"
+        f"{DAY},forms,ZZZ-ZZZZ,,\n"
         f"{DAY},forms,,,\n"
         f"{DAY},forms,,1,BSN 111222333\n"
     )
     response = await _import(client, coordinator, text)
     problem = assert_problem(response, 400)
     lines = [p["name"] for p in problem["invalidParams"]]
-    assert lines == ["line 3", "line 4", "line 6", "line 7", "line 5"]
+    assert lines == ["line 3", "line 4", "line 5", "line 6", "line 7"]
+    # a mistyped code (ZZZ-ZZZ8 is right) is named like any bad cell: it is not looked up
+    assert "mistyped" in problem["invalidParams"][2]["reason"]
     listed = (await client.get("/registrations", headers=coordinator)).json()["items"]
     assert listed == []
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import anyio
-from sqlalchemy import Table, delete, func, select, text, update
+from sqlalchemy import ColumnElement, Table, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.accounts.models import PartnerClient, UserAccount
@@ -57,29 +57,44 @@ async def serialise_attempts(conn: AsyncConnection, name: str) -> None:
         await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
 
 
+async def failures_in_window(
+    conn: AsyncConnection,
+    failures: ColumnElement[bool],
+    limit: int,
+    window_seconds: int,
+    now: datetime,
+) -> tuple[int, int | None]:
+    """How many failures are in the window, and the seconds until the oldest leaves it when
+    there are `limit` or more (else None)."""
+    count, oldest = (
+        await conn.execute(
+            select(func.count(), func.min(_failure.c.at)).where(
+                failures, _failure.c.at > now - timedelta(seconds=window_seconds)
+            )
+        )
+    ).one()
+    if count < limit:
+        return count, None
+    if oldest.tzinfo is None:  # SQLite aggregates lose the column type
+        oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=now.tzinfo)
+    return count, max(1, int(window_seconds - (now - oldest).total_seconds()) + 1)
+
+
 async def throttled(
     conn: AsyncConnection, auth: Auth, name: str, address: str, now: datetime
 ) -> int | None:
     """Seconds to wait when this name or address failed too often in the window, else None.
-    Names are namespaced: 'user:anna', 'client:madi'."""
-    since = now - timedelta(seconds=auth.settings.login_window_seconds)
+    Names are namespaced: 'user:anna', 'client:madi' (and 'code:<account id>', see
+    residents/lookup.py)."""
+    window = auth.settings.login_window_seconds
     limits = (
         (_failure.c.username == name, auth.settings.login_max_failures),
         (_failure.c.address == address, auth.settings.login_max_failures_per_address),
     )
     for condition, limit in limits:
-        count, oldest = (
-            await conn.execute(
-                select(func.count(), func.min(_failure.c.at)).where(
-                    condition, _failure.c.at > since
-                )
-            )
-        ).one()
-        if count >= limit:
-            if oldest.tzinfo is None:  # SQLite aggregates lose the column type
-                oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=now.tzinfo)
-            wait = auth.settings.login_window_seconds - (now - oldest).total_seconds()
-            return max(1, int(wait) + 1)
+        _count, wait = await failures_in_window(conn, condition, limit, window, now)
+        if wait is not None:
+            return wait
     return None
 
 

@@ -219,6 +219,7 @@ async def retention(
     months: int,
     dry_run: bool,
     login_window_seconds: int,
+    code_window_seconds: int,
 ) -> dict[str, int]:
     """Anonymise residents with no contact for `months`; purge what has expired."""
     now = utcnow()
@@ -246,7 +247,10 @@ async def retention(
             _outbox.c.delivered_at < now - timedelta(days=30)
         ),
         "failed sign-ins": delete(_failure).where(
-            _failure.c.at < now - timedelta(seconds=login_window_seconds)
+            _failure.c.at < now - timedelta(seconds=login_window_seconds),
+            # a code lookup's miss counts for longer (residents/lookup.py)
+            ~_failure.c.username.startswith("code:")
+            | (_failure.c.at < now - timedelta(seconds=code_window_seconds)),
         ),
     }
     counts = {"residents anonymised": len(stale)}

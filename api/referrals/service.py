@@ -156,7 +156,7 @@ async def create(
         if data.get("resident_id") is None:
             raise InvalidInput([("residentId", "give the resident who is referred")])
         await residents.get_resident(conn, principal, data["resident_id"], audit=False)
-        await residents.resident_for_help(conn, resident_id=data["resident_id"], code=None)
+        await residents.resident_for_help(conn, data["resident_id"])
         row.update(
             direction="outgoing",
             partner_id=partners[data["partner"]],
@@ -273,6 +273,8 @@ async def move(
     ).first()
     if row is None:
         raise NotFound("There is no such referral of yours.")
+    # a restricted resident's referral stays as it is (GDPR art. 18)
+    await residents.refuse_if_restricted(conn, row.resident_id)
     to = data["to"]
     who = MOVES.get((row.status, to))
     if who is None:
@@ -354,6 +356,7 @@ async def give_consent(
     conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, data: dict[str, Any]
 ) -> dict[str, Any]:
     await residents.get_resident(conn, principal, resident_id, audit=False)
+    await residents.refuse_if_restricted(conn, resident_id)
     partner_id = (await _partner_ids(conn)).get(data["partner"])
     if partner_id is None:
         raise InvalidInput([("partner", f"unknown partner '{data['partner']}'")])

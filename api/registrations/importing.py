@@ -3,7 +3,7 @@ with Dutch settings writes it). Columns, in any order and case:
 
     date          the day (2019-03-31 or 31-03-2019)                      required
     activity      an activity code (forms, dutch-language, ...)           required
-    residentCode  a resident's code (K7Q-M42)                             optional
+    residentCode  a resident's code (K7Q-M428)                            optional
     residentName  a new resident on this list; one per distinct name      optional
     headcount     for an anonymous group: how many took part              optional
     note          a short note                                            optional
@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from api.residents import codes
 from api.text import clean_text
 
 if TYPE_CHECKING:
@@ -39,7 +40,6 @@ COLUMNS = {
     "note": "note",
     "opmerking": "note",
 }
-_CODE = re.compile(r"^[2-9A-HJ-NP-Z]{3}-?[2-9A-HJ-NP-Z]{3}$")
 
 
 class ImportFormatError(ValueError):
@@ -95,11 +95,12 @@ def parse_import_row(
     activity = raw.get("activity", "").lower()
     if activity not in activities:
         raise ValueError(f"activity '{activity[:40]}' is not an activity code")
-    code = raw.get("resident_code", "").upper()
-    if code and not _CODE.match(code):
-        raise ValueError(f"resident code '{code[:10]}' is not a code like K7Q-M42")
-    if code and len(code) == 6:
-        code = f"{code[:3]}-{code[3:]}"
+    code = raw.get("resident_code", "")
+    if code and not codes.well_formed(code):
+        raise ValueError(f"resident code '{code[:10]}' is not a code like {codes.EXAMPLE}")
+    if code and not codes.is_valid(code):
+        raise ValueError("a character of the resident code is mistyped")
+    code = codes.normalise(code) if code else ""
     name = clean_text(raw.get("resident_name", ""))[:120] or None
     note = clean_text(raw.get("note", "")) or None
     if note and len(note) > 500:

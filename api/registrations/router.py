@@ -19,6 +19,7 @@ from api.registrations.schemas import (
     RegistrationPublic,
     RegistrationUpdate,
 )
+from api.residents.lookup import CodeLimits
 from api.schemas import ApiModel, Cursor, Limit, decode_cursor, fast_json, page
 
 router = APIRouter(tags=["registrations"])
@@ -35,11 +36,19 @@ def _etag(version: int) -> dict[str, str]:
     status_code=201,
     summary="Register help given: to a resident (by id, code or as a new one) or a group",
     responses={
-        409: {"description": "The same Idempotency-Key is still being handled"},
-        422: {"description": "The Idempotency-Key was used for another body"},
+        409: {
+            "description": "The same Idempotency-Key is still being handled, or the "
+            "resident's processing is restricted"
+        },
+        422: {
+            "description": "The Idempotency-Key was used for another body, or a character "
+            "of the resident code is mistyped"
+        },
+        429: {"description": "Too many resident codes were not found (see Retry-After)"},
     },
 )
 async def create_registration(
+    request: Request,
     idempotency: IdempotencyKey,
     conn: Connection,
     principal: Staff,
@@ -48,7 +57,8 @@ async def create_registration(
 ) -> Any:
     if replay := await idempotency.begin(principal, body.model_dump(mode="json")):
         return replay
-    created = await service.create_registration(conn, principal, body.model_dump())
+    limits = CodeLimits.of(request.app.state.settings)
+    created = await service.create_registration(conn, principal, body.model_dump(), limits)
     response.headers.update(_etag(created["version"]))
     response.headers["Location"] = f"/api/v1/registrations/{created['id']}"
     return await idempotency.complete(conn, 201, RegistrationPublic, created)
@@ -137,6 +147,11 @@ class ImportResult(ApiModel):
     response_model=ImportResult,
     status_code=201,
     summary="Import a room's list (CSV); all rows or none, every bad row reported",
+    responses={
+        409: {"description": "A resident on the list is restricted (the line is named)"},
+        422: {"description": "The list holds unknown resident codes (which is not said)"},
+        429: {"description": "Too many resident codes were not found (see Retry-After)"},
+    },
     openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
 async def import_registrations(
@@ -157,4 +172,5 @@ async def import_registrations(
         rows = list(read_csv(text))
     except (ImportFormatError, csv.Error) as exc:
         raise InvalidInput([("body", str(exc))]) from None
-    return await service.import_registrations(conn, principal, room, rows)
+    limits = CodeLimits.of(request.app.state.settings)
+    return await service.import_registrations(conn, principal, room, rows, limits)

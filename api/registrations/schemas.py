@@ -6,6 +6,7 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
+from api.residents import codes
 from api.residents.schemas import CODE_PATTERN, ResidentFields, RoomSlug
 from api.schemas import ApiModel, InputModel, Page
 from api.text import Text
@@ -18,7 +19,13 @@ class RegistrationCreate(InputModel):
     activity: str = Field(pattern=ACTIVITY_PATTERN, max_length=40, examples=["forms"])
     occurred_on: date = Field(description="The day the help was given (Amsterdam date)")
     resident_id: UUID | None = None
-    resident_code: str | None = Field(None, pattern=CODE_PATTERN, examples=["K7Q-M42"])
+    resident_code: str | None = Field(
+        None,
+        pattern=CODE_PATTERN,
+        max_length=12,
+        examples=[codes.EXAMPLE],
+        description="The code the resident shows; a mistyped character is a 422",
+    )
     resident: ResidentFields | None = Field(
         None, description="A new resident, registered together with this first help"
     )

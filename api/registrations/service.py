@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.service import record, record_many
 from api.base import table, utcnow
-from api.db import bulk_insert
+from api.db import Writes, bulk_insert, keeping
 from api.deps import Principal
 from api.errors import AppError, Conflict, InvalidInput, NotFound, PreconditionFailed
 from api.indicators.periods import today
 from api.registrations.importing import parse_import_row
 from api.registrations.models import Registration
 from api.residents import service as residents
+from api.residents.lookup import CodeLimits, audit, reach_by_code
 from api.rooms import service as rooms
 from api.scoping import readable_registrations, require_room
 
@@ -72,7 +73,7 @@ def _public(row: dict[str, Any], ref: Any) -> dict[str, Any]:
 
 
 async def create_registration(
-    conn: AsyncConnection, principal: Principal, data: dict[str, Any]
+    conn: AsyncConnection, principal: Principal, data: dict[str, Any], limits: CodeLimits
 ) -> dict[str, Any]:
     ref = await rooms.reference(conn, room=data["room"], activity=data["activity"])
     room = require_room(principal, ref.rooms.get(data["room"]), data["room"])
@@ -83,10 +84,14 @@ async def create_registration(
     resident_id: uuid.UUID | None = None
     if data.get("resident") is not None:
         resident_id = await residents.insert_resident(conn, principal, room.id, data["resident"])
-    elif data.get("resident_id") is not None or data.get("resident_code") is not None:
-        resident_id = await residents.resident_for_help(
-            conn, resident_id=data.get("resident_id"), code=data.get("resident_code")
-        )
+    elif data.get("resident_id") is not None:
+        resident_id = await residents.resident_for_help(conn, data["resident_id"])
+        await residents.link_room(conn, resident_id, room.id, data["occurred_on"])
+    elif data.get("resident_code") is not None:
+        async with keeping(conn) as writes:
+            resident_id = await residents.resident_by_code(
+                conn, principal, limits, data["resident_code"], writes
+            )
         await residents.link_room(conn, resident_id, room.id, data["occurred_on"])
     now = utcnow()
     row = {
@@ -212,6 +217,7 @@ async def correct_registration(
         raise PreconditionFailed("The registration was changed since you read it; read it again.")
     if current["voided"]:
         raise Conflict("A voided registration cannot be changed.")
+    await residents.refuse_if_restricted(conn, current["resident_id"])
     reason = changes.pop("reason")
     values: dict[str, Any] = {}
     ref = await rooms.reference(conn, activity=changes.get("activity"))
@@ -261,18 +267,28 @@ def _public_ids(values: dict[str, Any], ref: Any) -> dict[str, Any]:
 ProgressFn = Callable[[int], None]
 
 
-async def import_registrations(
+class UnknownCodes(AppError):
+    status, slug, title = 422, "unknown-resident-codes", "Unknown resident codes"
+
+
+# the same text however many codes are unknown, and which: an answer must tell nothing
+UNKNOWN_CODES = (
+    "The list holds resident codes that are not known; nothing was imported. "
+    "Check the codes against the residents' cards."
+)
+
+
+async def _checked_rows(
     conn: AsyncConnection,
     principal: Principal,
-    room_slug: str,
-    rows: Iterable[tuple[int, dict[str, str]]],
-    progress: ProgressFn | None = None,
-) -> dict[str, int]:
-    """All or nothing: every bad row is reported by its line number, or every row is kept."""
-    ref = await rooms.reference(conn, room=room_slug)
-    room = require_room(principal, ref.rooms.get(room_slug), room_slug)
+    limits: CodeLimits,
+    ref: Any,
+    room: rooms.RoomRef,
+    rows: list[tuple[int, dict[str, str]]],
+    writes: Writes,
+) -> tuple[list[dict[str, Any]], dict[str, uuid.UUID]]:
+    """Every row parsed, and the residents of its codes; or the import is refused whole."""
     parsed, errors = [], []
-    codes: set[str] = set()
     day = today()
     for line, raw in rows:
         try:
@@ -282,19 +298,63 @@ async def import_registrations(
             if len(errors) >= 1000:
                 break
             continue
-        if item["resident_code"]:
-            codes.add(item["resident_code"])
         parsed.append(item)
-    known = await residents.ids_for_codes(conn, sorted(codes))
-    for item in parsed:
-        if item["resident_code"] and item["resident_code"] not in known:
-            errors.append(
-                (f"line {item['line']}", f"no resident with code {item['resident_code']}")
-            )
     if errors:
         raise InvalidInput(
             errors[:1000], detail=f"{len(errors)} line(s) are not right; nothing was imported."
         )
+    codes = [item["resident_code"] for item in parsed if item["resident_code"]]
+    if not codes:
+        return parsed, {}
+    found = await reach_by_code(conn, principal, limits, codes, writes, via="import")
+    if len(found) < len(set(codes)):
+        raise UnknownCodes(UNKNOWN_CODES)
+    restricted = [
+        f"line {item['line']}"
+        for item in parsed
+        if item["resident_code"] and found[item["resident_code"]].restricted
+    ]
+    if restricted:
+        raise Conflict(
+            f"Processing of the resident on {restricted[0]} is restricted (GDPR art. 18); "
+            "nothing was imported.",
+            extra={
+                "invalidParams": [
+                    {"name": line, "reason": "processing of this resident is restricted"}
+                    for line in restricted[:1000]
+                ]
+            },
+        )
+    return parsed, {code: f.id for code, f in found.items()}
+
+
+async def import_registrations(
+    conn: AsyncConnection,
+    principal: Principal,
+    room_slug: str,
+    rows: list[tuple[int, dict[str, str]]],
+    limits: CodeLimits,
+    progress: ProgressFn | None = None,
+) -> dict[str, int]:
+    """All or nothing: every bad row is reported by its line number, or every row is kept.
+    A refused import is on the audit trail (with counts only)."""
+    ref = await rooms.reference(conn, room=room_slug)
+    async with keeping(conn) as writes:
+        try:
+            room = require_room(principal, ref.rooms.get(room_slug), room_slug)
+            parsed, known = await _checked_rows(conn, principal, limits, ref, room, rows, writes)
+        except AppError as err:
+            writes.append(
+                audit(
+                    principal,
+                    "registration.import_refused",
+                    room=room_slug,
+                    reason=err.slug,
+                    lines=len(rows),
+                )
+            )
+            raise
+    day = today()
     # new residents named on the list: one per distinct name within this file
     names = list(
         dict.fromkeys(

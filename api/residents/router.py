@@ -3,12 +3,13 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from api.db import Connection
 from api.deps import Staff
 from api.idempotency.deps import IdempotencyKey
-from api.residents import service
+from api.residents import codes, service
+from api.residents.lookup import CodeLimits
 from api.residents.schemas import ResidentCreate, ResidentPage, ResidentPublic, ResidentUpdate
 from api.schemas import Cursor, Limit, decode_cursor, page
 
@@ -35,14 +36,30 @@ async def create_resident(
     return await idempotency.complete(conn, 201, ResidentPublic, created)
 
 
-@router.get("/residents", response_model=ResidentPage, summary="Residents your rooms serve")
+@router.get(
+    "/residents",
+    response_model=ResidentPage,
+    summary="Residents your rooms serve",
+    responses={
+        422: {"description": "A character of the code is mistyped"},
+        429: {"description": "Too many resident codes were not found (see Retry-After)"},
+    },
+)
 async def list_residents(
+    request: Request,
     conn: Connection,
     principal: Staff,
     limit: Limit = 50,
     cursor: Cursor = None,
     room: Annotated[str | None, Query(max_length=60)] = None,
-    code: Annotated[str | None, Query(max_length=7, description="A resident's code")] = None,
+    code: Annotated[
+        str | None,
+        Query(
+            max_length=12,
+            pattern=codes.PATTERN,
+            description="A resident's code; each code your rooms do not serve counts as a miss",
+        ),
+    ] = None,
 ) -> Any:
     after = decode_cursor(cursor, str)
     rows = await service.list_residents(
@@ -52,6 +69,7 @@ async def list_residents(
         after=(after[0], "") if after else None,
         room=room,
         code=code,
+        limits=CodeLimits.of(request.app.state.settings),
     )
     return page(rows, limit, key=lambda r: [r["code"]])
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections import defaultdict
 from datetime import date
@@ -15,18 +14,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.service import record, record_many
 from api.base import table, utcnow
+from api.db import Writes, keeping
 from api.deps import Principal
 from api.errors import Conflict, InvalidInput, NotFound
+from api.residents import codes
+from api.residents.lookup import CodeLimits, reach_by_code
 from api.residents.models import Resident, ResidentRoom
 from api.rooms import service as rooms
 from api.rooms.models import Room
-from api.scoping import readable_residents, require_room
+from api.scoping import readable_residents, require_room, served_by
 
 _resident: Table = table(Resident)
 _resident_room: Table = table(ResidentRoom)
 _room: Table = table(Room)
 
-CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+RESTRICTED = "Processing of this resident is restricted (GDPR art. 18)."
 _COLUMNS = (
     _resident.c.id,
     _resident.c.code,
@@ -41,16 +43,6 @@ _COLUMNS = (
     _resident.c.updated_at,
     _resident.c.restricted_at,
 )
-
-
-def new_code() -> str:
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
-    return f"{raw[:3]}-{raw[3:]}"
-
-
-def normal_code(code: str) -> str:
-    raw = code.upper().replace("-", "")
-    return f"{raw[:3]}-{raw[3:]}"
 
 
 async def link_room(conn: AsyncConnection, resident_id: uuid.UUID, room_id: int, on: date) -> None:
@@ -79,7 +71,7 @@ async def insert_resident(
                 await conn.execute(
                     insert(_resident).values(
                         id=resident_id,
-                        code=new_code(),
+                        code=codes.generate(),
                         home_room_id=room_id,
                         created_by=principal.id,
                         created_at=now,
@@ -115,9 +107,9 @@ async def insert_named_residents(
     now = utcnow()
     ids = {name: uuid.uuid4() for name in names}
     for _ in range(5):
-        codes: set[str] = set()
-        while len(codes) < len(names):
-            codes.add(new_code())
+        drawn: set[str] = set()
+        while len(drawn) < len(names):
+            drawn.add(codes.generate())
         rows = [
             {
                 "id": ids[name],
@@ -129,7 +121,7 @@ async def insert_named_residents(
                 "created_at": now,
                 "updated_at": now,
             }
-            for name, code in zip(names, codes, strict=True)
+            for name, code in zip(names, drawn, strict=True)
         ]
         try:
             async with conn.begin_nested():
@@ -225,9 +217,18 @@ async def list_residents(
     after: tuple[str, str] | None,
     room: str | None,
     code: str | None,
+    limits: CodeLimits,
 ) -> list[dict[str, Any]]:
     # a restricted resident is kept, not processed: not in lists (GDPR art. 18)
     query = readable_residents(principal, *_COLUMNS).where(_resident.c.restricted_at.is_(None))
+    if code is not None:
+        code = codes.checked(code, "code")
+        async with keeping(conn) as writes:
+            # a code the caller's rooms do not serve is a miss: the answer is the same
+            await reach_by_code(
+                conn, principal, limits, [code], writes, via="list", visible=served_by(principal)
+            )
+        query = query.where(_resident.c.code == code)
     if room is not None:
         ref = await rooms.room_ref(conn, room)
         query = query.where(
@@ -236,8 +237,6 @@ async def list_residents(
                 _resident_room.c.room_id == (ref.id if ref else -1),
             )
         )
-    if code is not None:
-        query = query.where(_resident.c.code == normal_code(code))
     if after is not None:
         query = query.where(_resident.c.code > after[0])
     rows = list(await conn.execute(query.order_by(_resident.c.code).limit(limit + 1)))
@@ -263,7 +262,7 @@ async def update_resident(
 ) -> dict[str, Any]:
     current = await get_resident(conn, principal, resident_id, audit=False)
     if current["restricted"]:
-        raise Conflict("Processing of this resident is restricted (GDPR art. 18).")
+        raise Conflict(RESTRICTED)
     if changes:
         await conn.execute(
             update(_resident)
@@ -282,38 +281,42 @@ async def update_resident(
     return await get_resident(conn, principal, resident_id, audit=False)
 
 
-async def resident_for_help(
-    conn: AsyncConnection, *, resident_id: uuid.UUID | None, code: str | None
-) -> uuid.UUID:
-    """Any room may register help for a resident whose id or code it is given."""
-    condition = (
-        _resident.c.id == resident_id
-        if resident_id is not None
-        else _resident.c.code == normal_code(code or "")
-    )
+async def resident_for_help(conn: AsyncConnection, resident_id: uuid.UUID) -> uuid.UUID:
+    """Any room may register help for a resident whose id it is given (unless restricted)."""
     found = (
         await conn.execute(
             select(_resident.c.id, _resident.c.restricted_at).where(
-                condition, _resident.c.erased_at.is_(None)
+                _resident.c.id == resident_id, _resident.c.erased_at.is_(None)
             )
         )
     ).first()
     if found is None:
-        name = "residentId" if resident_id is not None else "residentCode"
-        raise InvalidInput([(name, "no resident with this id or code")])
+        raise InvalidInput([("residentId", "no resident with this id")])
     if found.restricted_at is not None:
-        raise Conflict("Processing of this resident is restricted (GDPR art. 18).")
-    return found.id
+        raise Conflict(RESTRICTED)
+    return uuid.UUID(str(found.id))
 
 
-async def ids_for_codes(conn: AsyncConnection, codes: list[str]) -> dict[str, uuid.UUID]:
-    """The ids of the (not erased) residents with these codes."""
-    found: dict[str, uuid.UUID] = {}
-    for i in range(0, len(codes), 5000):
-        result = await conn.execute(
-            select(_resident.c.code, _resident.c.id).where(
-                _resident.c.code.in_(codes[i : i + 5000]), _resident.c.erased_at.is_(None)
-            )
-        )
-        found.update((code, id_) for code, id_ in result)
-    return found
+async def resident_by_code(
+    conn: AsyncConnection, principal: Principal, limits: CodeLimits, code: str, writes: Writes
+) -> uuid.UUID:
+    """Any room may register help for a resident who shows its code: a mistyped code is a
+    422 that costs nothing, an unknown one a miss (see lookup.py)."""
+    code = codes.checked(code)
+    found = await reach_by_code(conn, principal, limits, [code], writes, via="registration")
+    if code not in found:
+        raise InvalidInput([("residentCode", "no resident with this code")])
+    if found[code].restricted:
+        raise Conflict(RESTRICTED)
+    return found[code].id
+
+
+async def refuse_if_restricted(conn: AsyncConnection, resident_id: uuid.UUID | None) -> None:
+    """Processing of a restricted resident is refused (GDPR art. 18): 409."""
+    if resident_id is None:
+        return
+    restricted = (
+        await conn.execute(select(_resident.c.restricted_at).where(_resident.c.id == resident_id))
+    ).scalar()
+    if restricted is not None:
+        raise Conflict(RESTRICTED)
