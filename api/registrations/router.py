@@ -46,7 +46,9 @@ async def create_registration(
     body: RegistrationCreate,
     response: Response,
 ) -> Any:
-    if replay := await idempotency.begin(principal, body.model_dump(mode="json")):
+    if replay := await idempotency.begin(
+        principal, body.model_dump(mode="json"), object_type="registration"
+    ):
         return replay
     created = await service.create_registration(conn, principal, body.model_dump())
     response.headers.update(_etag(created["version"]))
