@@ -31,6 +31,7 @@ pytestmark = pytest.mark.postgres_only
 databases.require_postgres_for_module()
 
 ROOT = Path(__file__).resolve().parent.parent
+INIT_SCRIPT = ROOT / "docker" / "initdb" / "10-application-role.sh"
 
 
 @dataclass(frozen=True)
@@ -63,19 +64,39 @@ def _migrate(owner_url: str, app_url: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _init_script(database: str, app: str, password: str) -> None:
+    """docker/initdb/10-application-role.sh as the postgres image runs it (psql, as admin)."""
+    admin = make_url(databases.POSTGRES_ADMIN_URL)
+    env = {
+        **os.environ,
+        "PGHOST": admin.host or "127.0.0.1",
+        "PGPORT": str(admin.port or 5432),
+        "PGPASSWORD": admin.password or "",
+        "POSTGRES_USER": admin.username or "postgres",
+        "POSTGRES_DB": database,
+        "BWK_APP_DB_USER": app,
+        "BWK_APP_DB_PASSWORD": password,
+    }
+    done = subprocess.run(
+        ["sh", str(INIT_SCRIPT)], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+
+
 @pytest.fixture(scope="module")
 def roles() -> Iterator[Roles]:
-    """A fresh owner role with its database, migrated by it, and a fresh application role."""
+    """A fresh owner role with its database, migrated by it, and a fresh application role
+    made by the compose init script."""
     pid = os.getpid()
     database, owner, app = f"bwk_roles_{pid}", f"bwk_owner_{pid}", f"bwk_app_{pid}"
-    owner_pw, app_pw = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+    # quotes and a backslash: the script must not paste the password into SQL
+    owner_pw, app_pw = secrets.token_urlsafe(16), "it's \\ " + secrets.token_urlsafe(16)
     drop = [f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)']
     drop += [f'DROP ROLE IF EXISTS "{r}"' for r in (app, owner)]
     _admin(
         [
             *drop,
             f"CREATE ROLE \"{owner}\" LOGIN PASSWORD '{owner_pw}'",
-            f"CREATE ROLE \"{app}\" LOGIN PASSWORD '{app_pw}'",
             f'CREATE DATABASE "{database}" OWNER "{owner}"',
         ]
     )
@@ -87,6 +108,7 @@ def roles() -> Iterator[Roles]:
         app_role=app,
     )
     try:
+        _init_script(database, app, app_pw)
         migrated = _migrate(found.owner_url, found.app_url)
         assert migrated.returncode == 0, migrated.stderr
         assert f"granted {app}" in migrated.stdout
@@ -141,6 +163,8 @@ def test_the_application_role_cannot_alter_the_trail(as_app, statement):
 
 def test_the_application_role_owns_nothing(as_app):
     with as_app.connect() as conn:
+        powers = "SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = user"
+        assert tuple(conn.execute(sa.text(powers)).one()) == (False, False, False)
         owned = conn.execute(
             sa.text(
                 "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
