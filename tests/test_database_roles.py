@@ -117,6 +117,14 @@ def roles() -> Iterator[Roles]:
         _admin(drop)
 
 
+def test_migrate_refuses_to_grant_a_role_that_does_not_exist(roles):
+    nobody = make_url(roles.app_url).set(username=f"bwk_nobody_{os.getpid()}")
+    migrated = _migrate(roles.owner_url, nobody.render_as_string(False))
+    assert migrated.returncode == 1
+    assert "there is no database role" in migrated.stderr
+    assert "Traceback" not in migrated.stderr
+
+
 @pytest.fixture
 def as_app(roles: Roles) -> Iterator[sa.Engine]:
     engine = sa.create_engine(roles.app_url)
