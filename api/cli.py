@@ -53,12 +53,36 @@ def alembic_config(settings: Settings) -> Config:
 
 @app.command()
 def migrate(revision: str = typer.Argument("head", help="Target revision")) -> None:
-    """Bring the database schema up to date."""
+    """Bring the database schema up to date (as BWK_MIGRATE_DATABASE_URL's owner, when set),
+    then grant the application's role (BWK_DATABASE_URL's user) what it needs."""
     from alembic import command
+    from api import grants
 
     settings = _settings()
     command.upgrade(alembic_config(settings), revision)
     typer.echo(f"database at {revision}")
+    role = grants.application_role(settings.database_url)
+    if role is None:
+        return  # SQLite: one file, no roles
+    engine = create_engine(sync_url(settings.migration_url), hide_parameters=True)
+    try:
+        with engine.begin() as conn:
+            granted = grants.grant(conn, role)
+    except LookupError as exc:
+        typer.secho(f"refused: {exc}", err=True, fg="red")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    if granted:
+        typer.echo(f"granted {role} what the application needs (audit trail: SELECT, INSERT)")
+    else:
+        typer.secho(
+            f"warning: the application connects as the owner {role}, which can alter the audit "
+            "trail; set BWK_MIGRATE_DATABASE_URL to the owner's URL and BWK_DATABASE_URL to a "
+            "role that owns nothing",
+            err=True,
+            fg="yellow",
+        )
 
 
 @app.command()

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
 
     mode: Mode = Mode.demo
     database_url: str = ""
+    # `bwk migrate` connects as the schema's owner through this URL (PostgreSQL); the API
+    # connects through database_url as a role that owns nothing. Unset: database_url.
+    migrate_database_url: str = ""
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
     # The key id (JWT "kid") of secret_key; give the new key a new id when rolling keys.
     secret_key_id: str = Field("k1", pattern=r"^[A-Za-z0-9._-]{1,40}$")
@@ -111,6 +114,11 @@ class Settings(BaseSettings):
     @property
     def json_logs(self) -> bool:
         return self.log_json if self.log_json is not None else not self.is_demo
+
+    @property
+    def migration_url(self) -> str:
+        """Where `bwk migrate` connects: the owner's URL, else the application's."""
+        return self.migrate_database_url or self.database_url
 
     @property
     def is_sqlite(self) -> bool:

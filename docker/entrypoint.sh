@@ -56,6 +56,9 @@ until error=$(probe 2>&1); do
     sleep 1
 done
 
+# As the schema's owner when BWK_MIGRATE_DATABASE_URL is set; it also grants the application's
+# role (BWK_DATABASE_URL's user) what the API needs. The API itself never holds the owner's URL.
 bwk migrate
+unset BWK_MIGRATE_DATABASE_URL
 # exec: uvicorn takes over this process (PID 1 in the container), so it gets SIGTERM itself.
 exec bwk serve --host 0.0.0.0 --port "${PORT:-8000}" --workers "${BWK_WORKERS:-1}"

@@ -50,7 +50,11 @@ def test_the_audit_trail_cannot_be_changed_on_postgresql():
                     "VALUES (gen_random_uuid(), now(), 'anonymous', 'test', '{}')"
                 )
             )
-        for statement in ("UPDATE audit_event SET action = 'x'", "DELETE FROM audit_event"):
+        for statement in (
+            "UPDATE audit_event SET action = 'x'",
+            "DELETE FROM audit_event",
+            "TRUNCATE audit_event",
+        ):
             with pytest.raises(sa.exc.DBAPIError, match="append-only"), db.engine.begin() as conn:
                 conn.execute(sa.text(statement))
     finally:

@@ -82,3 +82,15 @@ async def test_production_refuses_to_start_while_demo_accounts_exist(db):
     with pytest.raises(RuntimeError, match="demo accounts"):
         async with application.router.lifespan_context(application):
             pass
+
+
+def test_migrations_connect_as_the_owner_only_when_told():
+    app_url = "postgresql+psycopg://bwk_app:pw@db:5432/bwk"
+    owner_url = "postgresql+psycopg://bwk:pw@db:5432/bwk"
+    assert Settings(database_url=app_url).migration_url == app_url
+    told = Settings(database_url=app_url, migrate_database_url=owner_url)
+    assert (told.database_url, told.migration_url) == (app_url, owner_url)
+    # the demo stays one SQLite file: the same for migrating and serving
+    demo = Settings()
+    assert demo.is_sqlite
+    assert demo.migration_url == demo.database_url

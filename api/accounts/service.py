@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.accounts.models import PartnerClient, UserAccount, UserRoom
-from api.audit.service import record
+from api.audit.service import record, record_many
 from api.auth.models import AuthSession
 from api.base import table, utcnow
 from api.deps import Principal
@@ -81,18 +81,30 @@ async def list_users(
             )
         )
     rows = list(await conn.execute(query))
+    # who looked at whose account: one event per account shown, in one statement
+    await record_many(
+        conn,
+        [
+            {"actor": principal, "action": "user.list", "object_type": "user", "object_id": r.id}
+            for r in rows[:limit]
+        ],
+    )
     rooms = await _rooms_of(conn, [r.id for r in rows])
     return [{**r._mapping, "rooms": rooms[r.id]} for r in rows]
 
 
 async def get_user(
-    conn: AsyncConnection, principal: Principal, user_id: uuid.UUID
+    conn: AsyncConnection, principal: Principal, user_id: uuid.UUID, *, audit: bool = True
 ) -> dict[str, Any]:
     row = (
         await conn.execute(readable_users(principal, *_USER_COLUMNS).where(_user.c.id == user_id))
     ).first()
     if row is None:
         raise NotFound("There is no such account.")
+    if audit:
+        await record(
+            conn, actor=principal, action="user.read", object_type="user", object_id=user_id
+        )
     return {**row._mapping, "rooms": (await _rooms_of(conn, [row.id]))[row.id]}
 
 
@@ -157,7 +169,7 @@ async def create_user(
         object_id=user_id,
         details={"role": data["role"], "rooms": data["rooms"]},
     )
-    created = await get_user(conn, principal, user_id)
+    created = await get_user(conn, principal, user_id, audit=False)
     return {**created, "initial_password": generated}
 
 
@@ -168,7 +180,7 @@ async def update_user(
     user_id: uuid.UUID,
     changes: dict[str, Any],
 ) -> dict[str, Any]:
-    current = await get_user(conn, principal, user_id)
+    current = await get_user(conn, principal, user_id, audit=False)
     if principal.role == "coordinator":
         if user_id == principal.id:
             raise Forbidden("A coordinator does not manage its own account.")
@@ -213,7 +225,7 @@ async def update_user(
         object_id=user_id,
         details={"fields": sorted(changes)},
     )
-    return await get_user(conn, principal, user_id)
+    return await get_user(conn, principal, user_id, audit=False)
 
 
 async def end_sessions(

@@ -4,6 +4,7 @@ wraps the transaction: a failed commit gives the key back too."""
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.audit.service import record
 from api.deps import Principal
 from api.idempotency import service
 
@@ -24,15 +26,19 @@ class Idempotency:
         self.key = key
         self.subject: str | None = None
 
-    async def begin(self, principal: Principal, payload: Any) -> Response | None:
-        """None to go on; a stored answer to send again when this is a retry."""
+    async def begin(
+        self, principal: Principal, payload: Any, *, object_type: str
+    ) -> Response | None:
+        """None to go on; a stored answer to send again when this is a retry. `object_type`
+        names what the answer shows: a replay of it is a look at that object, on the record."""
         if self.key is None:
             return None
+        engine = self.request.app.state.engine
         fingerprint = service.fingerprint(self.request.method, self.request.url.path, payload)
-        replay = await service.claim(
-            self.request.app.state.engine, principal.subject, self.key, fingerprint
-        )
+        replay = await service.claim(engine, principal.subject, self.key, fingerprint)
         if replay is not None:
+            async with engine.begin() as conn:
+                await record(conn, **_replay_event(principal, object_type, replay))
             return JSONResponse(
                 replay.body,
                 status_code=replay.status_code,
@@ -54,6 +60,21 @@ class Idempotency:
         if self.subject is not None and self.key is not None:
             await service.release(self.request.app.state.engine, self.subject, self.key)
             self.subject = None
+
+
+def _replay_event(principal: Principal, object_type: str, replay: service.Replay) -> dict[str, Any]:
+    """The replayed answer's object and the resident it shows (ids only)."""
+    body = replay.body if isinstance(replay.body, dict) else {}
+    object_id = body.get("id")
+    resident = object_id if object_type == "resident" else body.get("residentId")
+    return {
+        "actor": principal,
+        "action": "idempotency.replay",
+        "object_type": object_type,
+        "object_id": object_id,
+        "resident_id": uuid.UUID(resident) if resident else None,
+        "details": {"status": replay.status_code},
+    }
 
 
 async def _idempotency(

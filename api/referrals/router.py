@@ -54,7 +54,9 @@ async def create(
     principal: Parties,
     body: ReferralCreate,
 ) -> Any:
-    if replay := await idempotency.begin(principal, body.model_dump(mode="json")):
+    if replay := await idempotency.begin(
+        principal, body.model_dump(mode="json"), object_type="referral"
+    ):
         return replay
     created = await service.create(conn, principal, body.model_dump(), _overdue_days(request))
     return await idempotency.complete(conn, 201, ReferralPublic, created)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Table, and_, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.audit.service import record
+from api.audit.service import record, record_many
 from api.base import table, utcnow
 from api.deps import Principal
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -213,7 +213,7 @@ async def get(
     ).first()
     if row is None:
         raise NotFound("There is no such referral of yours.")
-    if audit and row.resident_id is not None:
+    if audit:
         await record(
             conn,
             actor=principal,
@@ -258,6 +258,20 @@ async def list_referrals(
         query = query.where(tuple_(_ref.c.created_at, _ref.c.id) < tuple_(*after))
     query = query.order_by(_ref.c.created_at.desc(), _ref.c.id.desc()).limit(limit + 1)
     rows = list(await conn.execute(query))
+    # who looked at whose referral: one event per referral shown, in one statement
+    await record_many(
+        conn,
+        [
+            {
+                "actor": principal,
+                "action": "referral.list",
+                "object_type": "referral",
+                "object_id": r.id,
+                "resident_id": r.resident_id,
+            }
+            for r in rows[:limit]
+        ],
+    )
     return await present(conn, principal, rows, overdue_days)
 
 
@@ -331,16 +345,20 @@ async def move(
 # -- consent ------------------------------------------------------------------------------
 
 
-async def list_consents(
-    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID
-) -> list[dict[str, Any]]:
-    await residents.get_resident(conn, principal, resident_id, audit=False)
+async def _consents_of(conn: AsyncConnection, resident_id: uuid.UUID) -> list[dict[str, Any]]:
     codes = {i: c for c, i in (await _partner_ids(conn)).items()}
     rows = await conn.execute(
         select(_consent)
         .where(_consent.c.resident_id == resident_id)
         .order_by(_consent.c.recorded_at)
     )
+    return [{**r._mapping, "partner": codes[r.partner_id]} for r in rows]
+
+
+async def list_consents(
+    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    await residents.get_resident(conn, principal, resident_id, audit=False)
     await record(
         conn,
         actor=principal,
@@ -349,7 +367,7 @@ async def list_consents(
         object_id=resident_id,
         resident_id=resident_id,
     )
-    return [{**r._mapping, "partner": codes[r.partner_id]} for r in rows]
+    return await _consents_of(conn, resident_id)
 
 
 async def give_consent(
@@ -380,9 +398,8 @@ async def give_consent(
         object_id=consent_id,
         resident_id=resident_id,
     )
-    return next(
-        c for c in await list_consents(conn, principal, resident_id) if c["id"] == consent_id
-    )
+    # the answer shows the consent just given: consent.give says so, it is not a read
+    return next(c for c in await _consents_of(conn, resident_id) if c["id"] == consent_id)
 
 
 async def withdraw_consent(

@@ -55,7 +55,9 @@ async def create_registration(
     body: RegistrationCreate,
     response: Response,
 ) -> Any:
-    if replay := await idempotency.begin(principal, body.model_dump(mode="json")):
+    if replay := await idempotency.begin(
+        principal, body.model_dump(mode="json"), object_type="registration"
+    ):
         return replay
     limits = CodeLimits.of(request.app.state.settings)
     created = await service.create_registration(conn, principal, body.model_dump(), limits)

@@ -123,7 +123,7 @@ async def create_registration(
 
 
 async def get_registration(
-    conn: AsyncConnection, principal: Principal, registration_id: uuid.UUID
+    conn: AsyncConnection, principal: Principal, registration_id: uuid.UUID, *, audit: bool = True
 ) -> dict[str, Any]:
     row = (
         await conn.execute(
@@ -132,7 +132,7 @@ async def get_registration(
     ).first()
     if row is None:
         raise NotFound("There is no such registration at your rooms.")
-    if row.resident_id is not None:
+    if audit and row.resident_id is not None:
         await record(
             conn,
             actor=principal,
@@ -211,7 +211,8 @@ async def correct_registration(
     if_match: str | None,
     changes: dict[str, Any],
 ) -> dict[str, Any]:
-    current = await get_registration(conn, principal, registration_id)
+    # the correction is on the record as such: no read event besides
+    current = await get_registration(conn, principal, registration_id, audit=False)
     expected = parse_etag(if_match)
     if current["version"] != expected:
         raise PreconditionFailed("The registration was changed since you read it; read it again.")

@@ -30,7 +30,9 @@ async def create_resident(
     idempotency: IdempotencyKey, conn: Connection, principal: Staff, body: ResidentCreate
 ) -> Any:
     data = body.model_dump()
-    if replay := await idempotency.begin(principal, body.model_dump(mode="json")):
+    if replay := await idempotency.begin(
+        principal, body.model_dump(mode="json"), object_type="resident"
+    ):
         return replay
     created = await service.create_resident(conn, principal, data)
     return await idempotency.complete(conn, 201, ResidentPublic, created)
