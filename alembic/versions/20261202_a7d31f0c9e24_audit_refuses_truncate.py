@@ -1,7 +1,7 @@
 """audit refuses truncate: TRUNCATE audit_event is refused like UPDATE and DELETE
 
 Revision ID: a7d31f0c9e24
-Revises: 5c0a7e3d41b2
+Revises: 3cde58cfcc03
 Create Date: 2026-12-02 02:40:00.000000
 
 PostgreSQL only. The row trigger of 89019c993896 refuses UPDATE and DELETE; TRUNCATE fires
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = 'a7d31f0c9e24'
-down_revision: str | None = '5c0a7e3d41b2'
+down_revision: str | None = '3cde58cfcc03'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
