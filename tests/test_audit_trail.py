@@ -118,6 +118,7 @@ AUDIT: dict[str, Case] = {
     "POST /registrations/import": on(
         COORDINATOR,
         "registration.import",
+        "resident.code_lookup",
         params={"room": "multibron"},
         headers=CSV,
         content=f"date,activity,residentCode,residentName,headcount,note\n{DAY},forms,{{code}},,,\n",
