@@ -80,6 +80,7 @@ def seed(demo: bool = typer.Option(False, "--demo", help="Also demo targets and 
         counts = seeding.seed_reference(conn)
         if demo:
             counts["targets"] = seeding.seed_targets(conn)
+            counts.update(seeding.seed_budgets(conn))
             counts.update(seeding.seed_demo_accounts(conn, settings))
     engine.dispose()
     typer.echo("seeded: " + ", ".join(f"{v} new {k}" for k, v in counts.items()))

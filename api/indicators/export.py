@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -18,6 +19,8 @@ def cell(value: Any) -> str:
         return "ja" if value else "nee"
     if isinstance(value, float):
         return f"{value:.3f}".rstrip("0").rstrip(".").replace(".", ",")
+    if isinstance(value, Decimal):  # exact euros: "-27088,00", a number to Excel, never text
+        return format(value, "f").replace(".", ",")
     if isinstance(value, int):
         return str(value)
     text = str(value)
