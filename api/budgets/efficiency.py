@@ -9,7 +9,6 @@ under `reasons`; never 0.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -61,7 +60,7 @@ class _Figures:
             self.put(name, shape(Decimal(a) / Decimal(b)), zero)
 
     def public(self) -> dict[str, Any]:
-        return {**self.values, "reasons": dict(sorted(self.reasons.items()))}
+        return {**self.values, "reasons": {to_camel(k): r for k, r in sorted(self.reasons.items())}}
 
 
 def _euros(value: Decimal) -> Decimal:
@@ -98,36 +97,25 @@ def _money(
         return _euros(Decimal(cents) * CENT * share)
 
     lines = [ln for ln in money.lines if room_id is None or ln.room_id == room_id]
-    income: dict[str, int] = defaultdict(int)
+    income: dict[str, int] = {}
+    costs: dict[str, int] = {}
     for ln in lines:
         if ln.kind == "income":
-            income[ln.name] += ln.cents
-    costs: dict[str, int] = dict.fromkeys(COST_CATEGORIES, 0)
-    has_costs = False
-    for ln in lines:
-        if ln.kind == "cost" and ln.category is not None:
-            costs[ln.category] += ln.cents
-            has_costs = True
-    if income:
-        f.put("income", period_share(sum(income.values())), missing)
-        f.put(
-            "income_by_source",
-            [{"source": s, "amount": period_share(c)} for s, c in income.items()],
-            missing,
-        )
-    else:
-        f.put("income", None, missing)
-        f.put("income_by_source", None, missing)
-    if has_costs:
-        f.put("costs", period_share(sum(costs.values())), missing)
-        f.put(
-            "costs_by_category",
-            [{"category": c, "amount": period_share(a)} for c, a in costs.items()],
-            missing,
-        )
-    else:
-        f.put("costs", None, missing)
-        f.put("costs_by_category", None, missing)
+            income[ln.name] = income.get(ln.name, 0) + ln.cents
+        elif ln.category is not None:
+            costs[ln.category] = costs.get(ln.category, 0) + ln.cents
+    for total, parts, key, amounts in (
+        ("income", "income_by_source", "source", income),
+        ("costs", "costs_by_category", "category", costs),
+    ):
+        if not amounts:
+            f.put(total, None, missing)
+            f.put(parts, None, missing)
+            continue
+        if key == "category":  # every category, in the report's order
+            amounts = {c: amounts.get(c, 0) for c in COST_CATEGORIES}
+        f.put(total, period_share(sum(amounts.values())), missing)
+        f.put(parts, [{key: k, "amount": period_share(c)} for k, c in amounts.items()], missing)
     if f.values["income"] is None or f.values["costs"] is None:
         f.put("balance", None, f.reasons.get("income") or f.reasons["costs"])
     else:
@@ -236,7 +224,7 @@ def rows(data: dict[str, Any]) -> Iterator[list[Any]]:
             if name in ("room", "reasons"):
                 continue
             figure = to_camel(name)
-            reason = f["reasons"].get(name)
+            reason = f["reasons"].get(figure)
             if name in _PARTS and value is not None:
                 for part in value:
                     yield [

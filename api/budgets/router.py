@@ -89,7 +89,7 @@ async def replace_budget(
     if request.headers.get("content-type", "").startswith(CSV_MEDIA):
         data, lines = sheet.read(raw, year)
         moved = await service.replace_year(
-            conn, principal, year, data, lambda section, i: f"line {lines[(section, i)]}"
+            conn, principal, year, data, lambda section, i, _: f"line {lines[(section, i)]}"
         )
     else:
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Table, delete, insert, select
@@ -149,11 +150,12 @@ async def budget(conn: AsyncConnection, year: int, *, required: bool = True) -> 
     }
 
 
-Where = Callable[[str, int], str]
+# where an item's error is reported: "income.0.room" in JSON, "line 3" in a sheet
+Where = Callable[[str, int, str | None], str]
 
 
-def _at(section: str, index: int) -> str:
-    return f"{section}.{index}"
+def _at(section: str, index: int, name: str | None) -> str:
+    return f"{section}.{index}" + (f".{name}" if name else "")
 
 
 async def replace_year(
@@ -183,7 +185,7 @@ async def replace_year(
     lines: list[dict[str, Any]] = []
     seen: set[tuple[Any, ...]] = set()
     for i, inc in enumerate(data.income):
-        at = where("income", i)
+        at, field_at = where("income", i, None), partial(where, "income", i)
         once(("income", inc.source, inc.room), seen, at, f"income from '{inc.source}'")
         lines.append(
             {
@@ -191,12 +193,12 @@ async def replace_year(
                 "kind": "income",
                 "category": None,
                 "name": inc.source,
-                "room_id": room_id(inc.room, f"{at}.room"),
+                "room_id": room_id(inc.room, field_at("room")),
                 "amount_cents": _cents(inc.amount),
             }
         )
     for i, cost in enumerate(data.costs):
-        at = where("costs", i)
+        at, field_at = where("costs", i, None), partial(where, "costs", i)
         once(("cost", cost.category, cost.name, cost.room), seen, at, f"cost line '{cost.name}'")
         lines.append(
             {
@@ -204,27 +206,27 @@ async def replace_year(
                 "kind": "cost",
                 "category": cost.category,
                 "name": cost.name,
-                "room_id": room_id(cost.room, f"{at}.room"),
+                "room_id": room_id(cost.room, field_at("room")),
                 "amount_cents": _cents(cost.amount),
             }
         )
     grants: list[tuple[Any, list[int]]] = []
     for i, grant in enumerate(data.subsidies):
-        at = where("subsidies", i)
-        found = [room_id(slug, f"{at}.rooms") for slug in grant.rooms]
+        at, field_at = where("subsidies", i, None), partial(where, "subsidies", i)
+        found = [room_id(slug, field_at("rooms")) for slug in grant.rooms]
         if len(set(grant.rooms)) < len(grant.rooms):
-            errors.append((f"{at}.rooms", "a room is named twice"))
+            errors.append((field_at("rooms"), "a room is named twice"))
         grants.append((grant, sorted({r for r in found if r is not None})))
     staff = []
     for i, person in enumerate(data.staff):
-        at = where("staff", i)
+        at, field_at = where("staff", i, None), partial(where, "staff", i)
         once(
             ("staff", person.room, person.function), seen, at, f"{person.room} / {person.function}"
         )
         staff.append(
             {
                 "year": year,
-                "room_id": room_id(person.room, f"{at}.room"),
+                "room_id": room_id(person.room, field_at("room")),
                 "function": person.function,
                 "fte_hundredths": int(person.fte * 100),
             }

@@ -11,8 +11,6 @@ comma or point, `;` or `,` between fields, and rooms apart by commas or spaces."
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable
 from decimal import Decimal
@@ -22,7 +20,7 @@ from pydantic import ValidationError
 
 from api.budgets.schemas import BudgetSet
 from api.errors import InvalidInput
-from api.indicators.export import render
+from api.indicators.export import read_sheet, render
 
 HEADER = ["section", "kind", "name", "rooms", "amount", "fte"]
 SECTIONS = {"income": "income", "cost": "costs", "subsidy": "subsidies", "staff": "staff"}
@@ -51,8 +49,10 @@ def write(budget: dict[str, Any]) -> bytes:
     return render(HEADER, rows(budget))
 
 
-def _number(value: str) -> str:
+def _number(value: str, name: str) -> str:
     """'189.000,00' would be ambiguous: one decimal mark, no thousands separators."""
+    if not value:
+        raise ValueError(f"{name} is missing")
     if not _NUMBER.match(value):
         raise ValueError("write a number like 189000,00 (no thousands separator)")
     return value.replace(",", ".")
@@ -61,8 +61,8 @@ def _number(value: str) -> str:
 def _item(section: str, row: dict[str, str]) -> dict[str, Any]:
     kind, name, rooms = row["kind"], row["name"], row["rooms"]
     if section == "staff":
-        return {"room": rooms, "function": kind, "fte": _number(row["fte"])}
-    amount = _number(row["amount"])
+        return {"room": rooms, "function": kind, "fte": _number(row["fte"], "fte")}
+    amount = _number(row["amount"], "amount")
     if section == "income":
         return {"source": name, **({"room": rooms} if rooms else {}), "amount": amount}
     if section == "cost":
@@ -78,12 +78,7 @@ def _item(section: str, row: dict[str, str]) -> dict[str, Any]:
 
 def read(raw: bytes, year: int) -> tuple[BudgetSet, dict[tuple[str, int], int]]:
     """The sheet as a BudgetSet, and the line each item came from (for the service's errors)."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput([("body", "not UTF-8 text")]) from None
-    first = text.split("\n", 1)[0]
-    reader = csv.DictReader(io.StringIO(text), delimiter=";" if ";" in first else ",")
+    reader = read_sheet(raw)
     missing = [
         c for c in ("section", "kind", "name", "rooms") if c not in (reader.fieldnames or [])
     ]

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from api.errors import InvalidInput
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -26,6 +28,16 @@ def cell(value: Any) -> str:
     text = str(value)
     # a leading apostrophe makes Excel show the text instead of running it
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def read_sheet(raw: bytes) -> csv.DictReader[str]:
+    """An uploaded sheet, UTF-8 with or without a byte-order mark, `;` or `,` between fields."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput([("body", "not UTF-8 text")]) from None
+    first = text.split("\n", 1)[0]
+    return csv.DictReader(io.StringIO(text), delimiter=";" if ";" in first else ",")
 
 
 def render(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
