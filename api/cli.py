@@ -62,8 +62,13 @@ def migrate(revision: str = typer.Argument("head", help="Target revision")) -> N
 
 
 @app.command()
-def seed(demo: bool = typer.Option(False, "--demo", help="Also demo targets and accounts")) -> None:
-    """Load the rooms, activities and partners; with --demo also targets and demo accounts."""
+def seed(
+    demo: bool = typer.Option(
+        False, "--demo", help="Also demo targets, the 2019 budget and accounts"
+    ),
+) -> None:
+    """Load the rooms, activities and partners; with --demo also targets, the 2019 budget
+    (income, costs, subsidy grants, staff) and demo accounts."""
     from api import seed as seeding
 
     settings = _settings()
