@@ -86,8 +86,13 @@ def migrate(revision: str = typer.Argument("head", help="Target revision")) -> N
 
 
 @app.command()
-def seed(demo: bool = typer.Option(False, "--demo", help="Also demo targets and accounts")) -> None:
-    """Load the rooms, activities and partners; with --demo also targets and demo accounts."""
+def seed(
+    demo: bool = typer.Option(
+        False, "--demo", help="Also demo targets, the 2019 budget and accounts"
+    ),
+) -> None:
+    """Load the rooms, activities and partners; with --demo also targets, the 2019 budget
+    (income, costs, subsidy grants, staff) and demo accounts."""
     from api import seed as seeding
 
     settings = _settings()
@@ -104,6 +109,7 @@ def seed(demo: bool = typer.Option(False, "--demo", help="Also demo targets and 
         counts = seeding.seed_reference(conn)
         if demo:
             counts["targets"] = seeding.seed_targets(conn)
+            counts.update(seeding.seed_budgets(conn))
             counts.update(seeding.seed_demo_accounts(conn, settings))
     engine.dispose()
     typer.echo("seeded: " + ", ".join(f"{v} new {k}" for k, v in counts.items()))

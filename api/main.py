@@ -15,6 +15,7 @@ from api.accounts.router import router as accounts_router
 from api.audit.router import router as audit_router
 from api.auth.router import router as auth_router
 from api.auth.service import Auth
+from api.budgets.router import router as budgets_router
 from api.db import make_engine
 from api.indicators.router import router as indicators_router
 from api.logging import configure as configure_logging
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         privacy_router,
         registrations_router,
         indicators_router,
+        budgets_router,
         outcomes_router,
         referrals_router,
         webhooks_router,

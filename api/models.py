@@ -5,6 +5,12 @@ from sqlmodel import SQLModel
 from api.accounts.models import PartnerClient, UserAccount, UserRoom  # noqa: F401
 from api.audit.models import AuditEvent  # noqa: F401
 from api.auth.models import AuthSession, LoginFailure, RefreshToken  # noqa: F401
+from api.budgets.models import (  # noqa: F401
+    BudgetLine,
+    StaffAllocation,
+    SubsidyGrant,
+    SubsidyGrantRoom,
+)
 from api.idempotency.models import IdempotencyRecord  # noqa: F401
 from api.indicators.models import Target  # noqa: F401
 from api.outcomes.models import Assessment, OutcomeTarget, Volunteering  # noqa: F401

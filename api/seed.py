@@ -7,9 +7,11 @@ an admin's later edits to a room survive a re-seed.
 from __future__ import annotations
 
 import csv
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from importlib import resources
 from typing import Any
 
@@ -17,6 +19,7 @@ from sqlalchemy import Connection, Table, select
 
 from api.accounts.models import PartnerClient, UserAccount, UserRoom
 from api.base import table, utcnow
+from api.budgets.models import BudgetLine, StaffAllocation, SubsidyGrant, SubsidyGrantRoom
 from api.indicators.models import Target
 from api.rooms.models import Activity, Partner, Room, RoomActivity
 from api.security import Passwords
@@ -128,6 +131,73 @@ def seed_targets(conn: Connection) -> int:
     if new:
         conn.execute(target.insert(), new)
     return len(new)
+
+
+# "Inzet (staff)" in the budget: the line's name, then the report's category in brackets
+_COST_LINE = re.compile(r"^(?P<name>.*?)\s*\((?P<category>staff|housing|other)\)$")
+
+
+def _cents(amount: str) -> int:
+    return int(Decimal(amount) * 100)
+
+
+def seed_budgets(conn: Connection) -> dict[str, int]:
+    """The 2019 budget, grants and staff of the report (§3.1.3), for a year that has none."""
+    line, grant, grant_room = table(BudgetLine), table(SubsidyGrant), table(SubsidyGrantRoom)
+    staff = table(StaffAllocation)
+    room_ids = _ids(conn, table(Room), "slug")
+    years = {
+        *conn.execute(select(line.c.year)).scalars(),
+        *conn.execute(select(grant.c.year)).scalars(),
+        *conn.execute(select(staff.c.year)).scalars(),
+    }
+    counts = {"budget lines": 0, "subsidy grants": 0, "staff functions": 0}
+    for r in _csv("budget-2019.csv"):
+        if int(r["year"]) in years:
+            continue
+        cost = _COST_LINE.match(r["line"]) if r["kind"] == "cost" else None
+        conn.execute(
+            line.insert().values(
+                year=int(r["year"]),
+                kind=r["kind"],
+                category=cost["category"] if cost else None,
+                name=cost["name"] if cost else r["line"],
+                amount_cents=_cents(r["amount_eur"]),
+            )
+        )
+        counts["budget lines"] += 1
+    for r in _csv("subsidies-2019.csv"):
+        if int(r["year"]) in years:
+            continue
+        grant_id = conn.execute(
+            grant.insert()
+            .values(
+                year=int(r["year"]),
+                grantor=r["grantor"],
+                kind=r["kind"],
+                amount_cents=_cents(r["amount_eur"]),
+            )
+            .returning(grant.c.id)
+        ).scalar_one()
+        conn.execute(
+            grant_room.insert(),
+            [{"grant_id": grant_id, "room_id": room_ids[s]} for s in r["rooms"].split(";")],
+        )
+        counts["subsidy grants"] += 1
+    rows = [
+        {
+            "year": int(r["year"]),
+            "room_id": room_ids[r["room"]],
+            "function": r["function"],
+            "fte_hundredths": int(Decimal(r["fte"]) * 100),
+        }
+        for r in _csv("staff-2019.csv")
+        if int(r["year"]) not in years
+    ]
+    if rows:
+        conn.execute(staff.insert(), rows)
+    counts["staff functions"] = len(rows)
+    return counts
 
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - published in the API contract, demo mode only

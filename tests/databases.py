@@ -86,6 +86,7 @@ def seed_demo(engine: Engine) -> None:
     with engine.begin() as conn:
         seed.seed_reference(conn)
         seed.seed_targets(conn)
+        seed.seed_budgets(conn)
         seed.seed_demo_accounts(conn, Settings(**FAST_HASHING))
 
 

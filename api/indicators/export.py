@@ -6,7 +6,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
+
+from api.errors import InvalidInput
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -18,11 +21,23 @@ def cell(value: Any) -> str:
         return "ja" if value else "nee"
     if isinstance(value, float):
         return f"{value:.3f}".rstrip("0").rstrip(".").replace(".", ",")
+    if isinstance(value, Decimal):  # exact euros: "-27088,00", a number to Excel, never text
+        return format(value, "f").replace(".", ",")
     if isinstance(value, int):
         return str(value)
     text = str(value)
     # a leading apostrophe makes Excel show the text instead of running it
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def read_sheet(raw: bytes) -> csv.DictReader[str]:
+    """An uploaded sheet, UTF-8 with or without a byte-order mark, `;` or `,` between fields."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput([("body", "not UTF-8 text")]) from None
+    first = text.split("\n", 1)[0]
+    return csv.DictReader(io.StringIO(text), delimiter=";" if ";" in first else ",")
 
 
 def render(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -133,12 +131,7 @@ async def replace_targets(
 
 
 def _csv_items(raw: bytes) -> list[dict[str, Any]]:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput([("body", "not UTF-8 text")]) from None
-    first = text.split("\n", 1)[0]
-    reader = csv.DictReader(io.StringIO(text), delimiter=";" if ";" in first else ",")
+    reader = export.read_sheet(raw)
     items, errors = [], []
     for line, row in enumerate(reader, start=2):
         try:

@@ -173,14 +173,20 @@ async def _became_volunteer(
     conn: AsyncConnection, period: Period, room_ids: list[int]
 ) -> dict[int | None, int]:
     """Residents whose volunteering began in the period, per room and (None) across them."""
-    began = and_(
-        _volunteering.c.since.between(period.start, period.end),
-        _volunteering.c.room_id.in_(room_ids),
+    return await _volunteers(
+        conn,
+        and_(
+            _volunteering.c.since.between(period.start, period.end),
+            _volunteering.c.room_id.in_(room_ids),
+        ),
     )
+
+
+async def _volunteers(conn: AsyncConnection, where: Any) -> dict[int | None, int]:
     people = func.count(_volunteering.c.resident_id.distinct())
-    by_room = select(_volunteering.c.room_id, people).where(began).group_by(_volunteering.c.room_id)
+    by_room = select(_volunteering.c.room_id, people).where(where).group_by(_volunteering.c.room_id)
     counts: dict[int | None, int] = dict((await conn.execute(by_room)).all())
-    counts[None] = (await conn.execute(select(people).where(began))).scalar_one()
+    counts[None] = (await conn.execute(select(people).where(where))).scalar_one()
     return counts
 
 
@@ -295,3 +301,17 @@ def outcome_rows(data: dict[str, Any]) -> Iterator[list[Any]]:
             *realised,
             f["became_volunteer_attainment"],
         ]
+
+
+async def active_volunteers(
+    conn: AsyncConnection, period: Period, room_ids: list[int]
+) -> dict[int | None, int]:
+    """Residents volunteering at some time in the period, per room and (None) across them."""
+    return await _volunteers(
+        conn,
+        and_(
+            _volunteering.c.since <= period.end,
+            or_(_volunteering.c.until.is_(None), _volunteering.c.until >= period.start),
+            _volunteering.c.room_id.in_(room_ids),
+        ),
+    )

@@ -1,0 +1,130 @@
+"""/budgets/{year} (the district's money, JSON or CSV) and /indicators/efficiency."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import ValidationError
+
+from api.budgets import efficiency as figures
+from api.budgets import service, sheet
+from api.budgets.schemas import Budget, BudgetChange, BudgetSet, Efficiency
+from api.db import Connection
+from api.deps import Allow, Principal
+from api.errors import InvalidInput
+from api.indicators import export
+from api.indicators.periods import period
+from api.openapi import document_body
+
+router = APIRouter(tags=["indicators"])
+
+District = Annotated[Principal, Depends(Allow("stadsdeel", "admin"))]
+Counters = Annotated[Principal, Depends(Allow("stadsdeel", "admin", "coordinator"))]
+YearPath = Annotated[int, Path(ge=2000, le=2100, examples=[2019])]
+Format = Annotated[Literal["json", "csv"] | None, Query(alias="format")]
+CSV_MEDIA = "text/csv"
+CSV_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {"content": {CSV_MEDIA: {"schema": {"type": "string"}}}}
+}
+
+
+def _wants_csv(request: Request, format_: str | None) -> bool:
+    if format_ is not None:
+        return format_ == "csv"
+    return CSV_MEDIA in request.headers.get("accept", "")
+
+
+def _csv(content: bytes, name: str) -> Response:
+    return Response(
+        content,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+@router.get(
+    "/budgets/{year}",
+    response_model=Budget,
+    operation_id="getBudget",
+    summary="A year's money: income, costs, subsidy grants, staff (JSON or CSV)",
+    responses=CSV_ANSWER,
+)
+async def get_budget(
+    request: Request,
+    conn: Connection,
+    principal: District,
+    year: YearPath,
+    format_: Format = None,
+) -> Any:
+    data = await service.budget(conn, year)
+    if _wants_csv(request, format_):
+        return _csv(sheet.write(data), f"begroting-{year}")
+    return data
+
+
+@router.put(
+    "/budgets/{year}",
+    response_model=BudgetChange,
+    operation_id="replaceBudget",
+    summary="Set a year's money (JSON or CSV); the year becomes exactly this, audited",
+    description="The answer's `moved` says which of the year's figures this change moved.",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": document_body(BudgetSet)},
+                CSV_MEDIA: {"schema": {"type": "string"}},
+            },
+            "required": True,
+        }
+    },
+)
+async def replace_budget(
+    request: Request,
+    conn: Connection,
+    principal: District,
+    year: YearPath,
+) -> Any:
+    raw = await request.body()
+    if request.headers.get("content-type", "").startswith(CSV_MEDIA):
+        data, lines = sheet.read(raw, year)
+        moved = await service.replace_year(
+            conn, principal, year, data, lambda section, i, _: f"line {lines[(section, i)]}"
+        )
+    else:
+        try:
+            data = BudgetSet.model_validate_json(raw)
+        except ValidationError as exc:
+            raise InvalidInput(
+                [(".".join(map(str, e["loc"])) or "body", e["msg"]) for e in exc.errors()][:200]
+            ) from None
+        moved = await service.replace_year(conn, principal, year, data)
+    return {**await service.budget(conn, year, required=False), "moved": moved}
+
+
+@router.get(
+    "/indicators/efficiency",
+    response_model=Efficiency,
+    operation_id="getEfficiencyIndicators",
+    summary="What the work costs against what it reaches, for a year or a quarter",
+    responses=CSV_ANSWER,
+)
+async def efficiency(
+    request: Request,
+    conn: Connection,
+    principal: Counters,
+    year: Annotated[int, Query(ge=2000, le=2100, examples=[2019])],
+    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
+    room: Annotated[
+        list[str],
+        Query(
+            max_length=20, description="Room slugs (repeatable); default: every room you may see"
+        ),
+    ] = [],  # noqa: B006 - FastAPI copies defaults
+    format_: Format = None,
+) -> Any:
+    data = await figures.efficiency(conn, principal, period(year, quarter), room)
+    if _wants_csv(request, format_):
+        name = f"doelmatigheid-{year}" + (f"-q{quarter}" if quarter else "")
+        return _csv(export.render(figures.HEADER, figures.rows(data)), name)
+    return data

@@ -1,0 +1,308 @@
+"""A year's money, set by the district (the year becomes exactly what is sent; audited) and
+read by the budget and efficiency figures. Amounts are whole cents inside, Decimal outside."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from sqlalchemy import Table, delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.audit.service import record
+from api.base import table
+from api.budgets.models import BudgetLine, StaffAllocation, SubsidyGrant, SubsidyGrantRoom
+from api.budgets.schemas import BudgetSet
+from api.deps import Principal
+from api.errors import InvalidInput, NotFound
+from api.indicators.periods import today
+from api.rooms import service as rooms
+
+_line: Table = table(BudgetLine)
+_grant: Table = table(SubsidyGrant)
+_grant_room: Table = table(SubsidyGrantRoom)
+_staff: Table = table(StaffAllocation)
+
+CENT = Decimal("0.01")
+
+
+def euros(cents: int) -> Decimal:
+    return (Decimal(cents) * CENT).quantize(CENT)
+
+
+def _cents(amount: Decimal) -> int:
+    return int(amount * 100)
+
+
+@dataclass(frozen=True)
+class Line:
+    kind: str  # income | cost
+    category: str | None
+    name: str
+    room_id: int | None
+    cents: int
+
+
+@dataclass(frozen=True)
+class GrantRow:
+    grantor: str
+    kind: str
+    cents: int
+    room_ids: tuple[int, ...]
+
+
+@dataclass
+class YearMoney:
+    """Everything the budget of one year holds."""
+
+    year: int
+    lines: list[Line] = field(default_factory=list)
+    grants: list[GrantRow] = field(default_factory=list)
+    staff: list[tuple[int, str, int]] = field(default_factory=list)  # room, function, 1/100 fte
+
+    @property
+    def entered(self) -> bool:
+        return bool(self.lines or self.grants or self.staff)
+
+    def totals(self) -> dict[str, Any]:
+        income = sum(ln.cents for ln in self.lines if ln.kind == "income")
+        costs = sum(ln.cents for ln in self.lines if ln.kind == "cost")
+        return {
+            "income": euros(income),
+            "costs": euros(costs),
+            "balance": euros(income - costs),
+            "municipal_subsidy": euros(sum(g.cents for g in self.grants)),
+            "fte": sum(f for _, _, f in self.staff) / 100,
+        }
+
+
+async def year_money(conn: AsyncConnection, year: int) -> YearMoney:
+    money = YearMoney(year)
+    for r in await conn.execute(select(_line).where(_line.c.year == year).order_by(_line.c.id)):
+        money.lines.append(Line(r.kind, r.category, r.name, r.room_id, r.amount_cents))
+    funded: dict[int, list[int]] = {}
+    for grant_id, room_id in await conn.execute(
+        select(_grant_room.c.grant_id, _grant_room.c.room_id)
+        .join(_grant, _grant.c.id == _grant_room.c.grant_id)
+        .where(_grant.c.year == year)
+        .order_by(_grant_room.c.grant_id, _grant_room.c.room_id)
+    ):
+        funded.setdefault(grant_id, []).append(room_id)
+    for r in await conn.execute(select(_grant).where(_grant.c.year == year).order_by(_grant.c.id)):
+        money.grants.append(
+            GrantRow(r.grantor, r.kind, r.amount_cents, tuple(funded.get(r.id, [])))
+        )
+    money.staff = [
+        (r.room_id, r.function, r.fte_hundredths)
+        for r in await conn.execute(
+            select(_staff)
+            .where(_staff.c.year == year)
+            .order_by(_staff.c.room_id, _staff.c.function)
+        )
+    ]
+    return money
+
+
+async def budget(conn: AsyncConnection, year: int, *, required: bool = True) -> dict[str, Any]:
+    """The year's budget as entered, with its totals; 404 when none was entered (if required)."""
+    money = await year_money(conn, year)
+    if required and not money.entered:
+        raise NotFound(f"No budget was entered for {year}.")
+    slugs = (await rooms.reference(conn)).room_slugs
+
+    def slug(room_id: int | None) -> str | None:
+        return None if room_id is None else slugs[room_id]
+
+    return {
+        "year": year,
+        "income": [
+            {"source": ln.name, "room": slug(ln.room_id), "amount": euros(ln.cents)}
+            for ln in money.lines
+            if ln.kind == "income"
+        ],
+        "costs": [
+            {
+                "category": ln.category,
+                "name": ln.name,
+                "room": slug(ln.room_id),
+                "amount": euros(ln.cents),
+            }
+            for ln in money.lines
+            if ln.kind == "cost"
+        ],
+        "subsidies": [
+            {
+                "grantor": g.grantor,
+                "kind": g.kind,
+                "rooms": [slugs[r] for r in g.room_ids],
+                "amount": euros(g.cents),
+            }
+            for g in money.grants
+        ],
+        "staff": [
+            {"room": slugs[room_id], "function": function, "fte": hundredths / 100}
+            for room_id, function, hundredths in money.staff
+        ],
+        "totals": money.totals(),
+    }
+
+
+# where an item's error is reported: "income.0.room" in JSON, "line 3" in a sheet
+Where = Callable[[str, int, str | None], str]
+
+
+def _at(section: str, index: int, name: str | None) -> str:
+    return f"{section}.{index}" + (f".{name}" if name else "")
+
+
+async def replace_year(
+    conn: AsyncConnection,
+    principal: Principal,
+    year: int,
+    data: BudgetSet,
+    where: Where = _at,
+) -> dict[str, Any]:
+    """The year's money becomes exactly this; audited. Returns which figures moved."""
+    ref = await rooms.reference(conn)
+    errors: list[tuple[str, str]] = []
+
+    def room_id(slug: str | None, at: str) -> int | None:
+        if slug is None:
+            return None
+        if slug not in ref.rooms:
+            errors.append((at, f"unknown room '{slug}'"))
+            return None
+        return ref.rooms[slug].id
+
+    def once(key: tuple[Any, ...], seen: set[tuple[Any, ...]], at: str, what: str) -> None:
+        if key in seen:
+            errors.append((at, f"{what} is given twice"))
+        seen.add(key)
+
+    lines: list[dict[str, Any]] = []
+    seen: set[tuple[Any, ...]] = set()
+    for i, inc in enumerate(data.income):
+        at, field_at = where("income", i, None), partial(where, "income", i)
+        once(("income", inc.source, inc.room), seen, at, f"income from '{inc.source}'")
+        lines.append(
+            {
+                "year": year,
+                "kind": "income",
+                "category": None,
+                "name": inc.source,
+                "room_id": room_id(inc.room, field_at("room")),
+                "amount_cents": _cents(inc.amount),
+            }
+        )
+    for i, cost in enumerate(data.costs):
+        at, field_at = where("costs", i, None), partial(where, "costs", i)
+        once(("cost", cost.category, cost.name, cost.room), seen, at, f"cost line '{cost.name}'")
+        lines.append(
+            {
+                "year": year,
+                "kind": "cost",
+                "category": cost.category,
+                "name": cost.name,
+                "room_id": room_id(cost.room, field_at("room")),
+                "amount_cents": _cents(cost.amount),
+            }
+        )
+    grants: list[tuple[Any, list[int]]] = []
+    for i, grant in enumerate(data.subsidies):
+        at, field_at = where("subsidies", i, None), partial(where, "subsidies", i)
+        found = [room_id(slug, field_at("rooms")) for slug in grant.rooms]
+        if len(set(grant.rooms)) < len(grant.rooms):
+            errors.append((field_at("rooms"), "a room is named twice"))
+        grants.append((grant, sorted({r for r in found if r is not None})))
+    staff = []
+    for i, person in enumerate(data.staff):
+        at, field_at = where("staff", i, None), partial(where, "staff", i)
+        once(
+            ("staff", person.room, person.function), seen, at, f"{person.room} / {person.function}"
+        )
+        staff.append(
+            {
+                "year": year,
+                "room_id": room_id(person.room, field_at("room")),
+                "function": person.function,
+                "fte_hundredths": int(person.fte * 100),
+            }
+        )
+    if errors:
+        raise InvalidInput(errors[:200])
+
+    before = await year_money(conn, year)
+    await conn.execute(delete(_line).where(_line.c.year == year))
+    await conn.execute(
+        delete(_grant_room).where(
+            _grant_room.c.grant_id.in_(select(_grant.c.id).where(_grant.c.year == year))
+        )
+    )
+    await conn.execute(delete(_grant).where(_grant.c.year == year))
+    await conn.execute(delete(_staff).where(_staff.c.year == year))
+    if lines:
+        await conn.execute(insert(_line), lines)
+    for grant, ids in grants:
+        grant_id = (
+            await conn.execute(
+                insert(_grant)
+                .values(
+                    year=year,
+                    grantor=grant.grantor,
+                    kind=grant.kind,
+                    amount_cents=_cents(grant.amount),
+                )
+                .returning(_grant.c.id)
+            )
+        ).scalar_one()
+        await conn.execute(insert(_grant_room), [{"grant_id": grant_id, "room_id": r} for r in ids])
+    if staff:
+        await conn.execute(insert(_staff), staff)
+    after = await year_money(conn, year)
+    moved = _moved(before, after)
+    await record(
+        conn,
+        actor=principal,
+        action="budgets.replace",
+        object_type="budget",
+        object_id=year,
+        details={
+            "moved": moved["figures"],
+            "counts": {
+                "income": len(data.income),
+                "costs": len(data.costs),
+                "subsidies": len(data.subsidies),
+                "staff": len(data.staff),
+            },
+        },
+    )
+    return moved
+
+
+_MOVED_NAMES = {
+    "income": "income",
+    "costs": "costs",
+    "balance": "balance",
+    "municipal_subsidy": "municipalSubsidy",
+    "fte": "fte",
+}
+
+
+def _moved(before: YearMoney, after: YearMoney) -> dict[str, Any]:
+    old = before.totals() if before.entered else {}
+    new = after.totals() if after.entered else {}
+    figures = []
+    for key, name in _MOVED_NAMES.items():
+        was, now = old.get(key), new.get(key)
+        if was != now:
+            figures.append(
+                {
+                    "figure": name,
+                    "before": None if was is None else str(was),
+                    "after": None if now is None else str(now),
+                }
+            )
+    return {"year": after.year, "period_closed": after.year < today().year, "figures": figures}
