@@ -127,6 +127,13 @@ AUDIT: dict[str, Case] = {
     "GET /targets": on("stadsdeel", params={"year": 2026}),
     "GET /indicators/participants": on("stadsdeel", params={"year": 2026, "by": "age-band"}),
     "PUT /targets/{year}": on("stadsdeel", "targets.replace", json={"items": [TARGET]}),
+    "GET /budgets/{year}": on("stadsdeel"),
+    "PUT /budgets/{year}": on(
+        "stadsdeel",
+        "budgets.replace",
+        json={"income": [{"source": "Gemeente", "amount": "1000.00"}], "costs": []},
+    ),
+    "GET /indicators/efficiency": on("stadsdeel", params={"year": 2019}),
     "GET /residents/{resident_id}/assessments": on(VOLUNTEER, "assessment.list"),
     "POST /residents/{resident_id}/assessments": on(
         VOLUNTEER,
@@ -236,7 +243,7 @@ async def world(client) -> dict[str, str]:
         "client_id": next(c["id"] for c in clients if c["clientId"] == "venzo"),
         "slug": "multibron",
         "code_": "madi",
-        "year": "2031",
+        "year": "2019",
     }
 
 

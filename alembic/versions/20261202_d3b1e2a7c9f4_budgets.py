@@ -1,7 +1,7 @@
 """budgets: budget lines, subsidy grants and the rooms they fund, staff per room
 
 Revision ID: d3b1e2a7c9f4
-Revises: 5c0a7e3d41b2
+Revises: a7d31f0c9e24
 Create Date: 2026-12-02 02:40:00.000000
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision: str = 'd3b1e2a7c9f4'
-down_revision: str | None = '5c0a7e3d41b2'
+down_revision: str | None = 'a7d31f0c9e24'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
