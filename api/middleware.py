@@ -1,8 +1,8 @@
 """One pure-ASGI middleware for what every response needs.
 
-Request id, API-Version and security headers, the request-size limits (headers and body),
-the access log line and the last-resort 500. Pure ASGI rather than BaseHTTPMiddleware: it costs a few
-microseconds per request instead of a task and a stream per request.
+Request id, API-Version and security headers, the request-size limits (headers and
+body), the access log line and the last-resort 500. Pure ASGI rather than BaseHTTPMiddleware:
+it costs a few microseconds per request instead of a task and a stream per request.
 """
 
 from __future__ import annotations
@@ -70,9 +70,7 @@ class RequestContextMiddleware:
         response_started = False
 
         if sum(len(k) + len(v) + 4 for k, v in scope["headers"]) > self.max_header_bytes:
-            await self._send_problem(
-                send, extra, 431, "The request headers are too large."
-            )
+            await self._send_problem(send, extra, 431, "The request headers are too large.")
             self._log(scope, request_id, 431, started)
             return
 
@@ -80,9 +78,7 @@ class RequestContextMiddleware:
         limit = self.max_import_bytes if path.endswith("/import") else self.max_body_bytes
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await self._send_problem(
-                send, extra, 413, "The request body is too large."
-            )
+            await self._send_problem(send, extra, 413, "The request body is too large.")
             self._log(scope, request_id, 413, started)
             return
 
@@ -113,9 +109,7 @@ class RequestContextMiddleware:
             await self.app(scope, limited_receive, send_with_headers)
         except BodyTooLarge:
             if not response_started:
-                await self._send_problem(
-                    send, extra, 413, "The request body is too large."
-                )
+                await self._send_problem(send, extra, 413, "The request body is too large.")
             status_holder[0] = 413
         except Exception as exc:
             log_failure(exc)

@@ -57,6 +57,26 @@ def document_body(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+CSV_MEDIA = "text/csv"
+# a CSV file: semicolons, a header line; generators hand it over as bytes
+_CSV_SCHEMA = {"type": "string", "format": "binary"}
+
+
+def csv_answer() -> dict[int | str, dict[str, Any]]:
+    """`responses=` of a route that answers CSV (format=csv or Accept: text/csv) beside JSON."""
+    return {200: {"content": {CSV_MEDIA: {"schema": _CSV_SCHEMA}}}}
+
+
+def csv_body(json_model: type[BaseModel] | None = None) -> dict[str, Any]:
+    """`openapi_extra=` of a route that reads its body itself: CSV, and JSON when a model is
+    given (the route tells them apart by Content-Type)."""
+    content: dict[str, Any] = {}
+    if json_model is not None:
+        content["application/json"] = {"schema": document_body(json_model)}
+    content[CSV_MEDIA] = {"schema": _CSV_SCHEMA}
+    return {"requestBody": {"content": content, "required": True}}
+
+
 def server_url(settings: Settings) -> str:
     """Relative unless BWK_PUBLIC_URL says where the service is: "Try it out" then calls
     the host the page came from, whatever name it was reached by."""

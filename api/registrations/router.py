@@ -11,6 +11,7 @@ from api.db import Connection
 from api.deps import Coordinator, Staff
 from api.errors import InvalidInput
 from api.idempotency.deps import IdempotencyKey
+from api.openapi import csv_body
 from api.registrations import service
 from api.registrations.importing import ImportFormatError, read_csv
 from api.registrations.schemas import (
@@ -137,7 +138,7 @@ class ImportResult(ApiModel):
     response_model=ImportResult,
     status_code=201,
     summary="Import a room's list (CSV); all rows or none, every bad row reported",
-    openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    openapi_extra=csv_body(),
 )
 async def import_registrations(
     request: Request,
