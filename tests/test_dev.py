@@ -1,4 +1,4 @@
-"""`python3 dev.py demo`: the port and host a newcomer chose, and a busy port told before any work."""
+"""`python3 dev.py demo`: the port and host chosen, and a busy port told before any work."""
 
 from __future__ import annotations
 
