@@ -105,8 +105,7 @@ def test_every_operation_has_the_name_a_person_would_give_it(document):
             missing.append(f'    ("{key[0]}", "{path}"): "<verbNoun>",')
         seen.setdefault(operation["operationId"], []).append(key)
     assert not missing, (
-        "routes without a name: add to OPERATION_IDS in api/openapi.py, e.g.\n"
-        + "\n".join(missing)
+        "routes without a name: add to OPERATION_IDS in api/openapi.py, e.g.\n" + "\n".join(missing)
     )
     duplicates = {name: keys for name, keys in seen.items() if len(keys) > 1}
     assert not duplicates, duplicates
