@@ -2,6 +2,7 @@
 """The two commands a newcomer needs; nothing but Python 3.11+ is required.
 
     python3 dev.py demo   install what the service needs, then run it in demo mode (SQLite)
+                          (--port N, default 8000; --host H, default 127.0.0.1)
     python3 dev.py test   install what the tests need, then lint, type-check and run every
                           test on SQLite and PostgreSQL
 
@@ -10,9 +11,11 @@ Everything is installed into .venv from the hash-pinned lock files in requiremen
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import venv
@@ -48,13 +51,43 @@ def install(lock: str) -> None:
     stamp.write_text(digest)
 
 
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def free_port(host: str, start: int) -> int:
+    return next(p for p in range(start + 1, min(start + 200, 65536)) if not port_in_use(host, p))
+
+
 def demo() -> None:
+    parser = argparse.ArgumentParser(prog="python3 dev.py demo")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+    args, rest = parser.parse_known_args(sys.argv[2:])
+    # before anything is installed or migrated: a busy port is the commonest first failure
+    if port_in_use(args.host, args.port):
+        sys.exit(
+            f"port {args.port} on {args.host} is in use (another demo?): "
+            f"run python3 dev.py demo --port {free_port(args.host, args.port)}"
+        )
     install("app.lock")
     env = {**os.environ, "BWK_MODE": "demo"}
     run(BIN / "bwk", "migrate", env=env)
     run(BIN / "bwk", "seed", "--demo", env=env)
-    print("\nDemo: http://127.0.0.1:8000/api/v1/docs  (accounts: README, 'Demo accounts')\n")
-    os.execve(BIN / "bwk", [str(BIN / "bwk"), "serve", *sys.argv[2:]], env)
+    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
+    base = f"http://[{shown}]:{args.port}" if ":" in shown else f"http://{shown}:{args.port}"
+    print(
+        f"\nDemo: {base}/api/v1/docs  (ReDoc: {base}/api/v1/redoc; "
+        "accounts: README, 'Demo accounts')\n",
+        flush=True,
+    )
+    serve = ["serve", "--host", args.host, "--port", str(args.port), *rest]
+    os.execve(BIN / "bwk", [str(BIN / "bwk"), *serve], env)
 
 
 def audit() -> None:

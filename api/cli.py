@@ -321,7 +321,11 @@ def serve(
         port=port,
         workers=workers,
         access_log=False,
-        proxy_headers=True,
+        # the app applies BWK_FORWARDED_ALLOW_IPS itself (api/main.py), whatever serves it;
+        # uvicorn's own rule would believe X-Forwarded-For from 127.0.0.1
+        proxy_headers=False,
+        # headers past this never reach the app with the h11 parser; the app answers 431
+        h11_max_incomplete_event_size=settings.max_header_bytes + 1024,
         timeout_graceful_shutdown=20,
         log_level=settings.log_level.lower(),
         log_config=None,

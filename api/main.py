@@ -9,8 +9,9 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api import errors, health, openapi
+from api import docs, errors, health, openapi
 from api.accounts.router import router as accounts_router
 from api.audit.router import router as audit_router
 from api.auth.router import router as auth_router
@@ -51,9 +52,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Buurtwerkkamers API",
         openapi_url=f"{PREFIX}/openapi.json",
-        docs_url=f"{PREFIX}/docs",
+        docs_url=None,  # api/docs.py serves both pages from files installed with us
         redoc_url=None,
-        swagger_ui_oauth2_redirect_url=f"{PREFIX}/docs/oauth2-redirect",
+        swagger_ui_oauth2_redirect_url=docs.OAUTH2_REDIRECT,
+        generate_unique_id_function=openapi.operation_id,
         lifespan=lifespan,
         redirect_slashes=False,
     )
@@ -77,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health.router,
     ):
         app.include_router(router, prefix=PREFIX)
+    docs.install(app)
 
     def custom_openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -93,10 +96,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
             expose_headers=["API-Version", "ETag", "X-Request-ID", "Retry-After"],
         )
+    if settings.forwarded_allow_ips:
+        # the one rule for the client's address, whichever server runs the app: forwarded
+        # headers count only from these proxies (`bwk serve` leaves them to us)
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
         max_import_bytes=settings.max_import_bytes,
+        max_header_bytes=settings.max_header_bytes,
         hsts=not settings.is_demo,
     )
     return app

@@ -10,6 +10,8 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from fastapi.utils import generate_unique_id
 from pydantic import BaseModel
 
 from api import API_VERSION
@@ -39,10 +41,46 @@ _STANDARD_ERRORS = {
 _EXTRA_MODELS: list[type[BaseModel]] = []
 
 
+def operation_id(route: APIRoute) -> str:
+    """The operationId of a route: its name in OPERATION_IDS; FastAPI's default name for a
+    route not listed there yet, which tests/test_openapi.py refuses, naming the line to add."""
+    path = route.path.removeprefix(PREFIX) or "/"
+    ids = [OPERATION_IDS.get((method, path)) for method in sorted(route.methods or ())]
+    if len(ids) == 1 and ids[0] is not None:
+        return ids[0]
+    return generate_unique_id(route)
+
+
 def document_body(model: type[BaseModel]) -> dict[str, str]:
     """A body a route reads itself (JSON or CSV): its schema still goes into the document."""
     _EXTRA_MODELS.append(model)
     return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+CSV_MEDIA = "text/csv"
+# a CSV file: semicolons, a header line; generators hand it over as bytes
+_CSV_SCHEMA = {"type": "string", "format": "binary"}
+
+
+def csv_answer() -> dict[int | str, dict[str, Any]]:
+    """`responses=` of a route that answers CSV (format=csv or Accept: text/csv) beside JSON."""
+    return {200: {"content": {CSV_MEDIA: {"schema": _CSV_SCHEMA}}}}
+
+
+def csv_body(json_model: type[BaseModel] | None = None) -> dict[str, Any]:
+    """`openapi_extra=` of a route that reads its body itself: CSV, and JSON when a model is
+    given (the route tells them apart by Content-Type)."""
+    content: dict[str, Any] = {}
+    if json_model is not None:
+        content["application/json"] = {"schema": document_body(json_model)}
+    content[CSV_MEDIA] = {"schema": _CSV_SCHEMA}
+    return {"requestBody": {"content": content, "required": True}}
+
+
+def server_url(settings: Settings) -> str:
+    """Relative unless BWK_PUBLIC_URL says where the service is: "Try it out" then calls
+    the host the page came from, whatever name it was reached by."""
+    return settings.public_url.rstrip("/") + PREFIX
 
 
 def build(app: FastAPI, settings: Settings) -> dict[str, Any]:
@@ -57,7 +95,7 @@ def build(app: FastAPI, settings: Settings) -> dict[str, Any]:
             "url": settings.contact_url,
         },
         license_info={"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
-        servers=[{"url": settings.public_url.rstrip("/") + PREFIX}],
+        servers=[{"url": server_url(settings)}],
         tags=[
             {
                 "name": "directory",
@@ -117,3 +155,65 @@ def build(app: FastAPI, settings: Settings) -> dict[str, Any]:
         paths[path.removeprefix(PREFIX) or "/"] = item
     doc["paths"] = dict(sorted(paths.items()))
     return doc
+
+
+# (method, path) -> operationId: the name a person would give the operation, camelCase, unique.
+# Generated clients name their functions after these (list_registrations, create_referral).
+OPERATION_IDS: dict[tuple[str, str], str] = {
+    ("GET", "/activities"): "listActivities",
+    ("GET", "/audit-events"): "listAuditEvents",
+    ("POST", "/auth/revoke"): "revokeToken",
+    ("POST", "/auth/token"): "createToken",
+    ("GET", "/health"): "getLiveness",
+    ("GET", "/health/ready"): "getReadiness",
+    ("GET", "/indicators/outcomes"): "getOutcomeIndicators",
+    ("GET", "/indicators/participants"): "getParticipantIndicators",
+    ("GET", "/indicators/performance"): "getPerformanceIndicators",
+    ("GET", "/indicators/referrals"): "getReferralIndicators",
+    ("GET", "/me"): "getMe",
+    ("PUT", "/me/password"): "changePassword",
+    ("GET", "/outcome-targets"): "listOutcomeTargets",
+    ("PUT", "/outcome-targets/{year}"): "replaceOutcomeTargets",
+    ("GET", "/partner-clients"): "listPartnerClients",
+    ("POST", "/partner-clients"): "createPartnerClient",
+    ("GET", "/partner-clients/{client_id}"): "getPartnerClient",
+    ("PATCH", "/partner-clients/{client_id}"): "updatePartnerClient",
+    ("POST", "/partner-clients/{client_id}/secret"): "rotatePartnerClientSecret",
+    ("GET", "/partners"): "listPartners",
+    ("GET", "/partners/{code}/webhook"): "getWebhook",
+    ("PUT", "/partners/{code}/webhook"): "registerWebhook",
+    ("DELETE", "/partners/{code}/webhook"): "removeWebhook",
+    ("GET", "/partners/{code}/webhook/deliveries"): "listWebhookDeliveries",
+    ("GET", "/referrals"): "listReferrals",
+    ("POST", "/referrals"): "createReferral",
+    ("GET", "/referrals/{referral_id}"): "getReferral",
+    ("POST", "/referrals/{referral_id}/transitions"): "moveReferral",
+    ("GET", "/registrations"): "listRegistrations",
+    ("POST", "/registrations"): "createRegistration",
+    ("POST", "/registrations/import"): "importRegistrations",
+    ("GET", "/registrations/{registration_id}"): "getRegistration",
+    ("PATCH", "/registrations/{registration_id}"): "correctRegistration",
+    ("GET", "/residents"): "listResidents",
+    ("POST", "/residents"): "createResident",
+    ("GET", "/residents/{resident_id}"): "getResident",
+    ("PATCH", "/residents/{resident_id}"): "updateResident",
+    ("DELETE", "/residents/{resident_id}"): "eraseResident",
+    ("GET", "/residents/{resident_id}/assessments"): "listAssessments",
+    ("POST", "/residents/{resident_id}/assessments"): "recordAssessment",
+    ("GET", "/residents/{resident_id}/consents"): "listConsents",
+    ("POST", "/residents/{resident_id}/consents"): "giveConsent",
+    ("DELETE", "/residents/{resident_id}/consents/{consent_id}"): "withdrawConsent",
+    ("GET", "/residents/{resident_id}/export"): "exportResident",
+    ("PUT", "/residents/{resident_id}/restriction"): "restrictResident",
+    ("GET", "/residents/{resident_id}/volunteering"): "listVolunteering",
+    ("POST", "/residents/{resident_id}/volunteering"): "recordVolunteering",
+    ("GET", "/rooms"): "listRooms",
+    ("GET", "/rooms/{slug}"): "getRoom",
+    ("PATCH", "/rooms/{slug}"): "updateRoom",
+    ("GET", "/targets"): "listTargets",
+    ("PUT", "/targets/{year}"): "replaceTargets",
+    ("GET", "/users"): "listUsers",
+    ("POST", "/users"): "createUser",
+    ("GET", "/users/{user_id}"): "getUser",
+    ("PATCH", "/users/{user_id}"): "updateUser",
+}

@@ -38,7 +38,11 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(15, ge=1, le=60)
     refresh_token_days: int = Field(14, ge=1, le=90)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    public_url: str = "http://localhost:8000"
+    # the server URL in the OpenAPI document; empty: relative ("/api/v1"), right on any host
+    public_url: str = ""
+    # addresses (or "*") of the proxies whose X-Forwarded-For / -Proto are believed; none by
+    # default, so nobody on the machine can pose as another address
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
     contact_name: str = "BuurtWerkKamerCoöperatie Amsterdam Zuidoost"
     contact_email: str = "api@buurtwerkkamers.example"
     contact_url: str = "https://buurtwerkkamers.example"
@@ -51,6 +55,8 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = Field(5000, ge=100)
     max_body_bytes: int = Field(1_048_576, ge=1024)
     max_import_bytes: int = Field(33_554_432, ge=1024)
+    # the request line's headers together; more gets 431
+    max_header_bytes: int = Field(16_384, ge=1024, le=1_048_576)
     # failed sign-ins per username, and per address (a room's desk computer is shared)
     login_max_failures: int = Field(5, ge=1)
     login_max_failures_per_address: int = Field(20, ge=1)
@@ -67,7 +73,7 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = Field(3, ge=1)
     password_hash_memory_kib: int = Field(65536, ge=1024)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "forwarded_allow_ips", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

@@ -204,3 +204,53 @@ async def test_targets_are_read_per_room_and_set_per_year_by_the_district(client
         await client.get("/audit-events", headers=admin, params={"action": "targets.replace"})
     ).json()["items"]
     assert len(events) == 2
+
+
+async def test_targets_as_csv_open_in_excel_and_go_back_in_with_put(client):
+    stadsdeel = await headers_for(client, "stadsdeel")
+    as_json = (await client.get("/targets", headers=stadsdeel, params={"year": 2019})).json()
+    response = await client.get(
+        "/targets", headers=stadsdeel, params={"year": 2019, "format": "csv"}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert 'filename="doelen-2019.csv"' in response.headers["content-disposition"]
+    assert response.content.startswith(b"\xef\xbb\xbf")  # Excel reads it as UTF-8
+    lines = response.content.decode("utf-8-sig").split("\r\n")
+    assert lines[0] == "jaar;kamer;indicator;eenheid;doel"
+    assert lines[1:-1] and lines[-1] == ""
+    first = as_json["items"][0]
+    assert f"2019;{first['room']};{first['indicator']};{first['unit']};{first['value']}" in lines
+    # every agreement, not one page of them
+    by_accept = await client.get(
+        "/targets", headers={**stadsdeel, "Accept": "text/csv"}, params={"year": 2019, "limit": 1}
+    )
+    assert by_accept.content == response.content
+    assert len(lines) - 2 == len(
+        (
+            await client.get("/targets", headers=stadsdeel, params={"year": 2019, "limit": 500})
+        ).json()["items"]
+    )
+
+    # what GET wrote, PUT reads back: the year stays exactly as it was
+    put = await client.put(
+        "/targets/2019",
+        headers={**stadsdeel, "Content-Type": "text/csv"},
+        content=response.content,
+    )
+    assert put.status_code == 200, put.text
+    again = await client.get("/targets", headers=stadsdeel, params={"year": 2019, "format": "csv"})
+    assert again.content == response.content
+    # a row of another year is refused, and nothing changes
+    other_year = response.content.replace(b"\r\n2019;", b"\r\n2018;", 1)
+    refused = await client.put(
+        "/targets/2019", headers={**stadsdeel, "Content-Type": "text/csv"}, content=other_year
+    )
+    assert "jaar 2018 is not 2019" in assert_problem(refused, 400)["detail"]
+
+
+async def test_a_volunteer_gets_only_their_rooms_targets_as_csv(client):
+    volunteer = await headers_for(client, "volunteer.de-handreiking")
+    response = await client.get("/targets", headers={**volunteer, "Accept": "text/csv"})
+    rows = response.content.decode("utf-8-sig").split("\r\n")[1:-1]
+    assert rows and all(row.split(";")[1] == "de-handreiking" for row in rows)

@@ -94,3 +94,52 @@ def test_the_adr_linter_finds_no_errors(document, tmp_path):
     assert findings is not None, result.stdout + result.stderr
     errors = [f for f in findings if f["severity"] == 0]
     assert errors == [], json.dumps(errors, indent=1)
+
+
+def test_every_operation_has_the_name_a_person_would_give_it(document):
+    from api.openapi import OPERATION_IDS
+
+    missing, seen = [], {}
+    for path, method, operation in _operations(document):
+        key = (method.upper(), path)
+        if key not in OPERATION_IDS:
+            missing.append(f'    ("{key[0]}", "{path}"): "<verbNoun>",')
+        seen.setdefault(operation["operationId"], []).append(key)
+    assert not missing, (
+        "routes without a name: add to OPERATION_IDS in api/openapi.py, e.g.\n" + "\n".join(missing)
+    )
+    duplicates = {name: keys for name, keys in seen.items() if len(keys) > 1}
+    assert not duplicates, duplicates
+    for name, keys in seen.items():
+        assert re.fullmatch(r"[a-z]+(?:[A-Z][a-z0-9]*)*", name), (name, keys)
+        assert "api_v1" not in name and "_" not in name, (name, keys)
+    stale = set(OPERATION_IDS) - {k for keys in seen.values() for k in keys}
+    assert not stale, f"OPERATION_IDS names routes that do not exist: {sorted(stale)}"
+
+
+def test_the_server_is_relative_unless_a_public_url_is_set():
+    from api.settings import Settings
+
+    assert create_app(Settings()).openapi()["servers"] == [{"url": "/api/v1"}]
+    public = Settings(public_url="https://bwk.example.nl/")
+    assert create_app(public).openapi()["servers"] == [{"url": "https://bwk.example.nl/api/v1"}]
+
+
+def test_answers_and_bodies_that_can_be_csv_say_so(document):
+    csv_answers = {
+        path
+        for path, method, operation in _operations(document)
+        if "text/csv" in operation["responses"].get("200", {}).get("content", {})
+    }
+    assert csv_answers >= {"/indicators/performance", "/indicators/outcomes", "/targets"}
+    for path in csv_answers:
+        content = document["paths"][path]["get"]["responses"]["200"]["content"]
+        assert list(content) == ["application/json", "text/csv"], path
+        assert any(p["name"] == "format" for p in document["paths"][path]["get"]["parameters"])
+    bodies = {
+        (method, path): list(operation["requestBody"]["content"])
+        for path, method, operation in _operations(document)
+        if "text/csv" in operation.get("requestBody", {}).get("content", {})
+    }
+    assert bodies[("post", "/registrations/import")] == ["text/csv"]
+    assert bodies[("put", "/targets/{year}")] == ["application/json", "text/csv"]

@@ -95,3 +95,11 @@ PERFORMANCE_HEADER = [
     "verwacht tot nu",
     "som van de kamers",
 ]
+
+
+TARGETS_HEADER = ["jaar", "kamer", "indicator", "eenheid", "doel"]
+
+
+def target_rows(rows: Iterable[dict[str, Any]]) -> Iterable[list[Any]]:
+    for r in rows:
+        yield [r["year"], r["room"], r["indicator"], r["unit"], r["value"]]

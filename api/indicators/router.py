@@ -13,7 +13,7 @@ from api.errors import InvalidInput
 from api.indicators import export, service, targets
 from api.indicators.periods import period
 from api.indicators.schemas import Breakdown, Performance, TargetPage, TargetSet
-from api.openapi import document_body
+from api.openapi import CSV_MEDIA, csv_answer, csv_body
 from api.schemas import Cursor, Limit
 
 router = APIRouter(tags=["indicators"])
@@ -25,10 +25,9 @@ Rooms = Annotated[
     list[str],
     Query(max_length=20, description="Room slugs (repeatable); default: every room you may see"),
 ]
-CSV_MEDIA = "text/csv"
 
 
-def _wants_csv(request: Request, format_: str | None) -> bool:
+def wants_csv(request: Request, format_: str | None) -> bool:
     if format_ is not None:
         return format_ == "csv"
     return CSV_MEDIA in request.headers.get("accept", "")
@@ -38,7 +37,7 @@ def _wants_csv(request: Request, format_: str | None) -> bool:
     "/indicators/performance",
     response_model=Performance,
     summary="Targets against realised figures for a year, quarter or month",
-    responses={200: {"content": {CSV_MEDIA: {"schema": {"type": "string"}}}}},
+    responses=csv_answer(),
 )
 async def performance(
     request: Request,
@@ -51,7 +50,7 @@ async def performance(
     format_: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
 ) -> Any:
     data = await service.performance(conn, principal, period(year, quarter, month), room)
-    if _wants_csv(request, format_):
+    if wants_csv(request, format_):
         name = (
             f"prestaties-{year}"
             + (f"-q{quarter}" if quarter else "")
@@ -82,15 +81,32 @@ async def participants(
     return await service.participants_by(conn, principal, period(year, quarter, month), room, by)
 
 
-@router.get("/targets", response_model=TargetPage, summary="Performance agreements")
+@router.get(
+    "/targets",
+    response_model=TargetPage,
+    summary="Performance agreements; as CSV the whole selection, ready for PUT /targets/{year}",
+    responses=csv_answer(),
+)
 async def list_targets(
+    request: Request,
     conn: Connection,
     principal: Readers,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     room: Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
+    format_: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
 ) -> Any:
+    if wants_csv(request, format_):
+        name = f"doelen-{year}" if year else "doelen"
+        rows = await targets.list_agreements(
+            conn, principal, targets.TARGETS, year=year, room=room, limit=100_000, after=None
+        )
+        return Response(
+            export.render(export.TARGETS_HEADER, export.target_rows(rows)),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
     return await targets.agreements_page(
         conn, principal, targets.TARGETS, year=year, room=room, limit=limit, cursor=cursor
     )
@@ -100,15 +116,7 @@ async def list_targets(
     "/targets/{year}",
     response_model=TargetPage,
     summary="Set a year's agreements (JSON or CSV); the year becomes exactly these",
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "application/json": {"schema": document_body(TargetSet)},
-                CSV_MEDIA: {"schema": {"type": "string"}},
-            },
-            "required": True,
-        }
-    },
+    openapi_extra=csv_body(TargetSet),
 )
 async def replace_targets(
     request: Request,
@@ -118,7 +126,7 @@ async def replace_targets(
 ) -> Any:
     raw = await request.body()
     if request.headers.get("content-type", "").startswith(CSV_MEDIA):
-        items = _csv_items(raw)
+        items = _csv_items(raw, year)
     else:
         try:
             items = [i.model_dump() for i in TargetSet.model_validate_json(raw).items]
@@ -130,10 +138,18 @@ async def replace_targets(
     return await targets.agreements_page(conn, principal, targets.TARGETS, year=year)
 
 
-def _csv_items(raw: bytes) -> list[dict[str, Any]]:
+# PUT reads the columns GET ?format=csv writes (Dutch) as well as the English ones
+_CSV_COLUMNS = {"kamer": "room", "eenheid": "unit", "doel": "value"}
+
+
+def _csv_items(raw: bytes, year: int) -> list[dict[str, Any]]:
     reader = export.read_sheet(raw)
     items, errors = [], []
-    for line, row in enumerate(reader, start=2):
+    for line, raw_row in enumerate(reader, start=2):
+        row = {_CSV_COLUMNS.get(k.strip(), k.strip()): v for k, v in raw_row.items() if k}
+        if (row.get("jaar") or "").strip() not in ("", str(year)):
+            errors.append((f"line {line}", f"jaar {row['jaar'].strip()} is not {year}"))
+            continue
         try:
             items.append(
                 TargetSet.model_validate(

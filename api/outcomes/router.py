@@ -14,7 +14,8 @@ from api.deps import Coordinator, Staff
 from api.errors import InvalidInput
 from api.indicators import export, targets
 from api.indicators.periods import period
-from api.indicators.router import CSV_MEDIA, District, Readers, Rooms, Year
+from api.indicators.router import District, Readers, Rooms, Year, wants_csv
+from api.openapi import csv_answer
 from api.outcomes import figures, service
 from api.outcomes.schemas import (
     AssessmentCreate,
@@ -100,7 +101,7 @@ async def record_volunteering(
     response_model=Outcomes,
     tags=["indicators"],
     summary="Movement between first and latest measurement in a year; new volunteers; targets",
-    responses={200: {"content": {CSV_MEDIA: {"schema": {"type": "string"}}}}},
+    responses=csv_answer(),
 )
 async def outcomes(
     request: Request,
@@ -111,7 +112,7 @@ async def outcomes(
     format_: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
 ) -> Any:
     data = await figures.outcome_figures(conn, principal, period(year), room)
-    if format_ == "csv" or (format_ is None and CSV_MEDIA in request.headers.get("accept", "")):
+    if wants_csv(request, format_):
         return Response(
             export.render(figures.OUTCOMES_HEADER, figures.outcome_rows(data)),
             media_type="text/csv; charset=utf-8",

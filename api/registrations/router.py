@@ -11,6 +11,7 @@ from api.db import Connection
 from api.deps import Coordinator, Staff
 from api.errors import InvalidInput
 from api.idempotency.deps import IdempotencyKey
+from api.openapi import csv_body
 from api.registrations import service
 from api.registrations.importing import ImportFormatError, read_csv
 from api.registrations.schemas import (
@@ -154,7 +155,7 @@ class ImportResult(ApiModel):
         422: {"description": "The list holds unknown resident codes (which is not said)"},
         429: {"description": "Too many resident codes were not found (see Retry-After)"},
     },
-    openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    openapi_extra=csv_body(),
 )
 async def import_registrations(
     request: Request,
