@@ -162,9 +162,12 @@ def build(app: FastAPI, settings: Settings) -> dict[str, Any]:
 OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/activities"): "listActivities",
     ("GET", "/audit-events"): "listAuditEvents",
+    ("GET", "/budgets/{year}"): "getBudget",
+    ("PUT", "/budgets/{year}"): "replaceBudget",
     ("POST", "/auth/revoke"): "revokeToken",
     ("POST", "/auth/token"): "createToken",
     ("GET", "/health"): "getLiveness",
+    ("GET", "/indicators/efficiency"): "getEfficiencyIndicators",
     ("GET", "/health/ready"): "getReadiness",
     ("GET", "/indicators/outcomes"): "getOutcomeIndicators",
     ("GET", "/indicators/participants"): "getParticipantIndicators",

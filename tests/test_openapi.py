@@ -90,7 +90,8 @@ def test_the_adr_linter_finds_no_errors(document, tmp_path):
         check=False,
     )
     start = result.stdout.find("[")
-    findings = json.loads(result.stdout[start:]) if start >= 0 else None
+    # spectral prints the JSON findings and then, for none, a line of text
+    findings = json.JSONDecoder().raw_decode(result.stdout[start:])[0] if start >= 0 else None
     assert findings is not None, result.stdout + result.stderr
     errors = [f for f in findings if f["severity"] == 0]
     assert errors == [], json.dumps(errors, indent=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import ValidationError
 
 from api.budgets import efficiency as figures
@@ -15,7 +15,7 @@ from api.deps import Allow, Principal
 from api.errors import InvalidInput
 from api.indicators import export
 from api.indicators.periods import period
-from api.openapi import document_body
+from api.openapi import CSV_MEDIA, csv_answer, csv_body
 
 router = APIRouter(tags=["indicators"])
 
@@ -23,32 +23,13 @@ District = Annotated[Principal, Depends(Allow("stadsdeel", "admin"))]
 Counters = Annotated[Principal, Depends(Allow("stadsdeel", "admin", "coordinator"))]
 YearPath = Annotated[int, Path(ge=2000, le=2100, examples=[2019])]
 Format = Annotated[Literal["json", "csv"] | None, Query(alias="format")]
-CSV_MEDIA = "text/csv"
-CSV_ANSWER: dict[int | str, dict[str, Any]] = {
-    200: {"content": {CSV_MEDIA: {"schema": {"type": "string"}}}}
-}
-
-
-def _wants_csv(request: Request, format_: str | None) -> bool:
-    if format_ is not None:
-        return format_ == "csv"
-    return CSV_MEDIA in request.headers.get("accept", "")
-
-
-def _csv(content: bytes, name: str) -> Response:
-    return Response(
-        content,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )
 
 
 @router.get(
     "/budgets/{year}",
     response_model=Budget,
-    operation_id="getBudget",
     summary="A year's money: income, costs, subsidy grants, staff (JSON or CSV)",
-    responses=CSV_ANSWER,
+    responses=csv_answer(),
 )
 async def get_budget(
     request: Request,
@@ -58,26 +39,17 @@ async def get_budget(
     format_: Format = None,
 ) -> Any:
     data = await service.budget(conn, year)
-    if _wants_csv(request, format_):
-        return _csv(sheet.write(data), f"begroting-{year}")
+    if export.wants_csv(request, format_):
+        return export.csv_response(sheet.write(data), f"begroting-{year}")
     return data
 
 
 @router.put(
     "/budgets/{year}",
     response_model=BudgetChange,
-    operation_id="replaceBudget",
     summary="Set a year's money (JSON or CSV); the year becomes exactly this, audited",
     description="The answer's `moved` says which of the year's figures this change moved.",
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "application/json": {"schema": document_body(BudgetSet)},
-                CSV_MEDIA: {"schema": {"type": "string"}},
-            },
-            "required": True,
-        }
-    },
+    openapi_extra=csv_body(BudgetSet),
 )
 async def replace_budget(
     request: Request,
@@ -105,9 +77,8 @@ async def replace_budget(
 @router.get(
     "/indicators/efficiency",
     response_model=Efficiency,
-    operation_id="getEfficiencyIndicators",
     summary="What the work costs against what it reaches, for a year or a quarter",
-    responses=CSV_ANSWER,
+    responses=csv_answer(),
 )
 async def efficiency(
     request: Request,
@@ -124,7 +95,7 @@ async def efficiency(
     format_: Format = None,
 ) -> Any:
     data = await figures.efficiency(conn, principal, period(year, quarter), room)
-    if _wants_csv(request, format_):
+    if export.wants_csv(request, format_):
         name = f"doelmatigheid-{year}" + (f"-q{quarter}" if quarter else "")
-        return _csv(export.render(figures.HEADER, figures.rows(data)), name)
+        return export.csv_response(export.render(figures.HEADER, figures.rows(data)), name)
     return data

@@ -11,6 +11,7 @@ from api.db import Connection
 from api.deps import Allow, Principal
 from api.errors import InvalidInput
 from api.indicators import export, service, targets
+from api.indicators.export import wants_csv
 from api.indicators.periods import period
 from api.indicators.schemas import Breakdown, Performance, TargetPage, TargetSet
 from api.openapi import CSV_MEDIA, csv_answer, csv_body
@@ -25,12 +26,6 @@ Rooms = Annotated[
     list[str],
     Query(max_length=20, description="Room slugs (repeatable); default: every room you may see"),
 ]
-
-
-def wants_csv(request: Request, format_: str | None) -> bool:
-    if format_ is not None:
-        return format_ == "csv"
-    return CSV_MEDIA in request.headers.get("accept", "")
 
 
 @router.get(
