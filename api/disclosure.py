@@ -226,7 +226,7 @@ class Control:
         if any(f.too_small for f in self.families):
             note = (
                 "Too few people in this period to show their counts without revealing "
-                "someone: those counts are hidden (null). Ask for a quarter or the year."
+                "someone: those counts are hidden (null); a longer period may hold enough."
             )
         else:
             hidden = sum(f.hidden_count() for f in self.families)
