@@ -231,7 +231,8 @@ class Control:
         else:
             hidden = sum(f.hidden_count() for f in self.families)
             note = (
-                f"{hidden} count(s) hidden (null): counts of 1 to 4 people, and as many others "
+                f"{hidden} count(s) hidden (null) across this period's answers: counts of 1 to 4 "
+                "people, and as many others "
                 "as needed that none can be worked out from the rest of what you see for "
                 "this period (other rooms, the district, other breakdowns and indicators)."
             )
