@@ -3,7 +3,7 @@
 import pytest
 
 from api.indicators.export import cell
-from tests.helpers import assert_problem, headers_for
+from tests.helpers import assert_problem, bearer, headers_for, sign_in
 
 
 async def _register(client, headers, room, activity, day, **who):
@@ -41,6 +41,25 @@ async def year_2019(client):
     return {"ann": ann_id, "bob": bob["residentId"]}
 
 
+async def _both_rooms(client):
+    """A coordinator of MultiBron and Samen Sterk: sees both rooms' figures in full, so the
+    counting rules show on two people (the district roles see them hidden)."""
+    admin = await headers_for(client, "admin")
+    created = await client.post(
+        "/users",
+        headers=admin,
+        json={
+            "username": "coordinator.both",
+            "displayName": "Both",
+            "role": "coordinator",
+            "rooms": ["multibron", "samen-sterk"],
+        },
+    )
+    assert created.status_code == 201, created.text
+    tokens = await sign_in(client, "coordinator.both", created.json()["initialPassword"])
+    return bearer(tokens["access_token"])
+
+
 def _figure(body, room, indicator):
     if room == "totals":
         items = body["totals"]["indicators"]
@@ -50,7 +69,7 @@ def _figure(body, room, indicator):
 
 
 async def test_a_year_counts_services_people_and_distinct_visitors(client, year_2019):
-    stadsdeel = await headers_for(client, "stadsdeel")
+    stadsdeel = await _both_rooms(client)
     body = (
         await client.get("/indicators/performance", headers=stadsdeel, params={"year": 2019})
     ).json()
@@ -68,14 +87,14 @@ async def test_a_year_counts_services_people_and_distinct_visitors(client, year_
     visitors = _figure(body, "totals", "unique-visitors")
     assert visitors["realised"] == 2  # Ann once, though she visited two rooms
     assert visitors["realisedSumOfRooms"] == 3
-    assert visitors["target"] == 1600
+    assert visitors["target"] == 750  # the two rooms this coordinator works for
     forms_total = _figure(body, "totals", "forms")
     assert forms_total["realised"] == forms_total["realisedSumOfRooms"] == 4
-    assert forms_total["target"] == 600
+    assert forms_total["target"] == 250
 
 
 async def test_31_march_and_1_april_fall_in_their_own_quarters(client, year_2019):
-    stadsdeel = await headers_for(client, "stadsdeel")
+    stadsdeel = await _both_rooms(client)
     q1 = (
         await client.get(
             "/indicators/performance",
@@ -107,6 +126,22 @@ async def test_31_march_and_1_april_fall_in_their_own_quarters(client, year_2019
     assert [r["room"] for r in march["rooms"]] == ["multibron"]
 
 
+async def test_the_district_sees_no_count_of_so_few_people(client, year_2019):
+    stadsdeel = await headers_for(client, "stadsdeel")
+    body = (
+        await client.get("/indicators/performance", headers=stadsdeel, params={"year": 2019})
+    ).json()
+    control = body["disclosureControl"]
+    assert control["applied"] is True and "Too few people" in control["note"]
+    visitors = _figure(body, "totals", "unique-visitors")
+    assert visitors["realised"] is None and visitors["realisedSumOfRooms"] is None
+    assert visitors["attainment"] is None and visitors["target"] == 1600
+    assert _figure(body, "multibron", "dutch-language")["realised"] is None  # 1 participant
+    # too small to protect: every figure of the period goes, the agreements stay
+    assert all(f["realised"] is None for r in body["rooms"] for f in r["indicators"])
+    assert _figure(body, "multibron", "forms")["target"] == 150
+
+
 async def test_a_coordinator_sees_only_its_rooms_and_a_partner_nothing(client, year_2019):
     coordinator = await headers_for(client, "coordinator.multibron")
     mine = (
@@ -114,6 +149,7 @@ async def test_a_coordinator_sees_only_its_rooms_and_a_partner_nothing(client, y
     ).json()
     assert [r["room"] for r in mine["rooms"]] == ["multibron"]
     assert _figure(mine, "totals", "unique-visitors")["realised"] == 2
+    assert mine["disclosureControl"]["applied"] is False
     other = await client.get(
         "/indicators/performance", headers=coordinator, params={"year": 2019, "room": "samen-sterk"}
     )
@@ -140,7 +176,7 @@ async def test_bad_periods_are_400s(client):
 
 
 async def test_csv_for_excel_with_dutch_settings(client, year_2019):
-    stadsdeel = await headers_for(client, "stadsdeel")
+    stadsdeel = await _both_rooms(client)
     response = await client.get(
         "/indicators/performance",
         headers={**stadsdeel, "Accept": "text/csv"},

@@ -131,25 +131,24 @@ async def test_the_district_sees_movement_with_small_cells_hidden(client, year_2
     ).json()
     assert body["suppressed"] is True
     assert body["period"] == {"start": "2019-01-01", "end": "2019-12-31"}
+    assert body["disclosureControl"]["applied"] is True
+    # Samen Sterk's 2 (Ann and Kim) hide its row; MultiBron's 8 would give them away, so
+    # MultiBron's row goes too, and in the district's row 1 same and 1 down take the 7 up
     ladder = _instrument(body, "multibron", "participation-ladder")
-    assert _counts(ladder) == [8, 6, None, None]  # 1 same and 1 down: both hidden
-    assert ladder["medianDaysBetween"] == 120  # 119, 120 x5, 184, 350
-    assert (ladder["target"], ladder["attainment"]) == (4, 1.5)
-    zrm = _instrument(body, "multibron", "zrm")
-    assert _counts(zrm) == [None] * 4  # 4 residents: the whole row goes
-    assert zrm["medianDaysBetween"] is None
-    assert (zrm["target"], zrm["attainment"]) == (2, None)  # 2 up / 2 would tell the hidden cell
-    time_use = next(d for d in zrm["domains"] if d["domain"] == "time-use")
-    assert _counts(time_use) == [0, 0, 0, 0]  # zeros say nothing about anyone
+    assert _counts(ladder) == [None] * 4
     assert _counts(_instrument(body, "samen-sterk", "participation-ladder")) == [None] * 4
-    multibron = _room(body, "multibron")
-    assert multibron["becameVolunteer"] == 2  # Cas and Hal; Gus began in 2018
-    assert (multibron["becameVolunteerTarget"], multibron["becameVolunteerAttainment"]) == (4, 0.5)
-    # across the rooms Ann counts once, though MultiBron and Samen Sterk both serve her
+    assert _counts(_instrument(body, "de-handreiking", "participation-ladder")) == [0] * 4
+    assert (ladder["medianDaysBetween"], ladder["target"], ladder["attainment"]) == (None, 4, None)
     total = _instrument(body, "totals", "participation-ladder")
-    assert _counts(total) == [9, 7, None, None]
-    assert (total["target"], total["attainment"], total["medianDaysBetween"]) == (6, 1.167, 120)
-    assert _room(body, "totals")["becameVolunteer"] == 2
+    assert _counts(total) == [9, None, None, None]  # Ann counts once across her two rooms
+    assert (total["target"], total["attainment"], total["medianDaysBetween"]) == (6, None, 120)
+    # 4 residents on the matrix and 2 new volunteers in the whole district: too few to show
+    assert _counts(_instrument(body, "totals", "zrm")) == [None] * 4
+    assert "Too few people" in body["disclosureControl"]["note"]
+    multibron = _room(body, "multibron")
+    assert (multibron["becameVolunteer"], multibron["becameVolunteerAttainment"]) == (None, None)
+    assert multibron["becameVolunteerTarget"] == 4
+    assert _room(body, "totals")["becameVolunteer"] is None
 
 
 async def test_the_rooms_coordinator_sees_every_cell_and_each_domain(client, year_2019):
@@ -158,6 +157,7 @@ async def test_the_rooms_coordinator_sees_every_cell_and_each_domain(client, yea
         await client.get("/indicators/outcomes", headers=coordinator, params={"year": 2019})
     ).json()
     assert body["suppressed"] is False
+    assert body["disclosureControl"]["applied"] is False
     assert [r["room"] for r in body["rooms"]] == ["multibron"]
     assert _counts(_instrument(body, "multibron", "participation-ladder")) == [8, 6, 1, 1]
     zrm = _instrument(body, "multibron", "zrm")
@@ -193,8 +193,9 @@ async def test_outcomes_as_csv_for_excel(client, year_2019):
     assert "uitkomsten-2019.csv" in response.headers["content-disposition"]
     lines = response.content.decode("utf-8").split("\r\n")
     assert lines[0].startswith("\ufeffjaar;kamer;indicator;domein;gemeten;omhoog")
-    assert "2019;multibron;participation-ladder;;8;6;;;120;4;6;1,5" in lines
-    assert "2019;totaal;became-volunteer;;;;;;;4;2;0,5" in lines
+    assert "2019;multibron;participation-ladder;;;;;;;4;;" in lines  # hidden: empty
+    assert "2019;totaal;participation-ladder;;9;;;;120;6;;" in lines
+    assert "2019;totaal;became-volunteer;;;;;;;4;;" in lines
 
 
 async def test_no_one_outside_the_residents_rooms_reads_a_measurement(client):

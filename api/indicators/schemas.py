@@ -16,11 +16,19 @@ class PeriodPublic(ApiModel):
     end: date
 
 
+class DisclosureControl(ApiModel):
+    applied: bool = Field(
+        description="Whether counts were hidden for your role (the district roles): a count of "
+        "1 to 4 people, and any other that would let one be worked out, is null"
+    )
+    note: str = Field(description="What was hidden and why, in a sentence")
+
+
 class IndicatorFigure(ApiModel):
     indicator: str = Field(description="An activity code, or unique-visitors")
     unit: Unit
     target: Number | None = Field(description="The year's target, pro rata for the period")
-    realised: int
+    realised: int | None = Field(description="null: hidden (see `disclosureControl`)")
     attainment: Number | None = Field(description="realised / target; null without a target")
     expected_to_date: Number | None = Field(
         description="The target pro rata up to today; the whole target for a closed period",
@@ -30,9 +38,10 @@ class IndicatorFigure(ApiModel):
 
 
 class TotalFigure(IndicatorFigure):
-    realised_sum_of_rooms: int = Field(
+    realised_sum_of_rooms: int | None = Field(
         description="The plain sum of the rooms' figures (for distinct counts: people who "
-        "visited several rooms count once in `realised`, once per room here)"
+        "visited several rooms count once in `realised`, once per room here); null where a "
+        "room's figure is hidden"
     )
 
 
@@ -48,6 +57,7 @@ class Totals(ApiModel):
 class Performance(ApiModel):
     year: int
     period: PeriodPublic
+    disclosure_control: DisclosureControl
     rooms: list[RoomFigures]
     totals: Totals
 
@@ -80,12 +90,12 @@ class Cell(ApiModel):
         description="An age band (at the end of the year), a postcode area, or 'unknown'"
     )
     participants: int | None = Field(
-        description="null: hidden, fewer than 5 people or derivable from the others"
+        description="null: hidden, 1 to 4 people or one that would let such a count be worked out"
     )
 
 
 class BreakdownRow(ApiModel):
-    total: int | None
+    total: int | None = Field(description="The row's unique visitors; null: hidden")
     cells: list[Cell]
 
 
@@ -98,5 +108,8 @@ class Breakdown(ApiModel):
     period: PeriodPublic
     by: Literal["age-band", "postcode-area"]
     suppressed: bool = Field(description="Whether small cells were hidden for your role")
+    disclosure_control: DisclosureControl
     rooms: list[RoomBreakdown]
-    district: BreakdownRow = Field(description="Distinct across the rooms asked for")
+    district: BreakdownRow = Field(
+        description="Distinct across the rooms asked for; for the district roles, across every room"
+    )

@@ -14,11 +14,12 @@ from typing import Any
 from sqlalchemy import Table, and_, case, func, literal, null, select, text, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api import disclosure
 from api.base import table
 from api.deps import Principal
+from api.disclosure import Family, controlled, protect
 from api.indicators.models import Target
 from api.indicators.periods import Period, today
-from api.indicators.suppression import suppress
 from api.registrations.models import Registration
 from api.residents.models import Resident
 from api.rooms import service as rooms
@@ -110,26 +111,55 @@ async def targets(
     return {(r.room_id, r.indicator): (r.unit, r.value) for r in rows}
 
 
+def _unit(agreed: dict[tuple[int, str], tuple[str, int]], units: dict[str, str]) -> Any:
+    def unit(room_ids: list[int], indicator: str) -> str:
+        """The unit of the first of these rooms with an agreement, else the activity's."""
+        return next(
+            (agreed[(r, indicator)][0] for r in room_ids if (r, indicator) in agreed),
+            units[indicator],
+        )
+
+    return unit
+
+
 async def performance(
     conn: AsyncConnection, principal: Principal, period: Period, wanted_rooms: list[str]
 ) -> dict[str, Any]:
     ref = await rooms.reference(conn)
-    room_ids = readable_rooms(principal, wanted_rooms, ref)
+    shown_rooms = readable_rooms(principal, wanted_rooms, ref)
+    district = principal.role in DISTRICT_ROLES
+    # the district roles see the whole district, so that no two answers subtract
+    room_ids = readable_rooms(principal, [], ref) if district else shown_rooms
     figures = await realised(conn, period, room_ids)
     agreed = await targets(conn, period.year, room_ids)
     units = await rooms.activity_units(conn)
     indicators = [*units, UNIQUE_VISITORS]
     units[UNIQUE_VISITORS] = "participants"
+    unit_of = _unit(agreed, units)
+    family = (
+        await visitors(conn, period, room_ids, ref, figures=figures, unit_of=unit_of)
+        if district
+        else None
+    )
     share, elapsed = period.share_of_year, period.elapsed_share(today())
 
-    def entry(indicator: str, unit: str, target: float | None, value: int) -> dict[str, Any]:
+    def shown(row: int | None, indicator: str, unit: str, value: int) -> int | None:
+        if family is None:
+            return value
+        if indicator == UNIQUE_VISITORS:
+            return family.total(row)
+        return family.cell(unit, row, indicator)
+
+    def entry(indicator: str, unit: str, target: float | None, value: int | None) -> dict[str, Any]:
         period_target = None if target is None else target * share
         return {
             "indicator": indicator,
             "unit": unit,
             "target": _number(period_target),
             "realised": value,
-            "attainment": _number(value / period_target, 3) if period_target else None,
+            "attainment": _number(value / period_target, 3)
+            if period_target and value is not None
+            else None,
             "expected_to_date": _number(None if period_target is None else period_target * elapsed),
         }
 
@@ -137,6 +167,7 @@ async def performance(
     sums: dict[str, int] = defaultdict(int)
     district_targets: dict[str, int] = defaultdict(int)
     district_has_target: set[str] = set()
+    summed_hidden: set[str] = set()  # a room's figure is hidden: the sum would give it away
     for room_id in room_ids:
         entries = []
         for indicator in indicators:
@@ -148,15 +179,16 @@ async def performance(
             if target is not None:
                 district_targets[indicator] += target
                 district_has_target.add(indicator)
-            entries.append(entry(indicator, unit, target, value))
-        per_room.append({"room": ref.room_slugs[room_id], "indicators": entries})
+            realised_here = shown(room_id, indicator, unit, value)
+            if realised_here is None:
+                summed_hidden.add(indicator)
+            entries.append(entry(indicator, unit, target, realised_here))
+        if room_id in shown_rooms:
+            per_room.append({"room": ref.room_slugs[room_id], "indicators": entries})
 
     totals = []
     for indicator in indicators:
-        unit = next(
-            (agreed[(r, indicator)][0] for r in room_ids if (r, indicator) in agreed),
-            units[indicator],
-        )
+        unit = unit_of(room_ids, indicator)
         activity = None if indicator == UNIQUE_VISITORS else ref.activities[indicator]
         services, people = figures.get((None, activity), (0, 0))
         value = services if unit == "services" else people
@@ -164,13 +196,14 @@ async def performance(
             indicator,
             unit,
             district_targets[indicator] if indicator in district_has_target else None,
-            value,
+            shown(None, indicator, unit, value),
         )
-        item["realised_sum_of_rooms"] = sums[indicator]
+        item["realised_sum_of_rooms"] = None if indicator in summed_hidden else sums[indicator]
         totals.append(item)
     return {
         "year": period.year,
         "period": {"start": period.start, "end": period.end},
+        "disclosure_control": controlled(None if family is None else [family]),
         "rooms": per_room,
         "totals": {"indicators": totals},
     }
@@ -178,6 +211,7 @@ async def performance(
 
 AGE_BANDS = ["0-17", "18-26", "27-44", "45-66", "67+"]
 UNKNOWN = "unknown"
+BREAKDOWNS = ("age-band", "postcode-area")
 
 
 def _age_band(year: int) -> Any:
@@ -196,16 +230,11 @@ def _age_band(year: int) -> Any:
     )
 
 
-async def participants_by(
-    conn: AsyncConnection,
-    principal: Principal,
-    period: Period,
-    wanted_rooms: list[str],
-    by: str,
-) -> dict[str, Any]:
-    """Distinct participants per room and across rooms, by age band or postcode area."""
-    ref = await rooms.reference(conn)
-    room_ids = readable_rooms(principal, wanted_rooms, ref)
+async def breakdown(
+    conn: AsyncConnection, period: Period, room_ids: list[int], by: str
+) -> tuple[list[str], dict[tuple[int | None, str | None], int]]:
+    """(the groups, distinct participants per (room, group)), with None for 'all' on either
+    side: (room, None) is a room's unique visitors, (None, group) distinct across rooms."""
     group = (
         _age_band(period.year).label("grp")
         if by == "age-band"
@@ -241,22 +270,80 @@ async def participants_by(
         if by == "age-band"
         else sorted({g for (_, g) in counts if g is not None})
     )
-    hide = principal.role in DISTRICT_ROLES
+    return groups, counts
+
+
+async def visitors(
+    conn: AsyncConnection,
+    period: Period,
+    room_ids: list[int],
+    ref: Any,
+    *,
+    figures: dict[tuple[int | None, int | None], tuple[int, int]] | None = None,
+    unit_of: Any = None,
+) -> Family:
+    """Every count of a period's visitors the district roles see, protected together: the
+    rooms' unique visitors, participants by age band and postcode area, and per activity
+    participants or services (as each room's agreement counts them)."""
+    if figures is None:
+        figures = await realised(conn, period, room_ids)
+    if unit_of is None:
+        units = await rooms.activity_units(conn)
+        unit_of = _unit(await targets(conn, period.year, room_ids), units)
+    rows: list[int | None] = [*room_ids, None]
+    family = Family(rooms=room_ids, totals={r: figures.get((r, None), (0, 0))[1] for r in rows})
+    for by in BREAKDOWNS:
+        groups, counts = await breakdown(conn, period, room_ids, by)
+        family.tables[by] = disclosure.Table(
+            groups, {(r, g): counts.get((r, g), 0) for r in rows for g in groups}
+        )
+    activities = list(ref.activities)
+    for unit, index in (("services", 0), ("participants", 1)):
+        cells, absent = {}, set()
+        for r in rows:
+            for code in activities:
+                cells[(r, code)] = figures.get((r, ref.activities[code]), (0, 0))[index]
+                if unit_of(room_ids if r is None else [r], code) != unit:
+                    absent.add((r, code))
+        family.tables[unit] = disclosure.Table(
+            activities, cells, people=unit == "participants", adds_up=False, absent=absent
+        )
+    return protect(family)
+
+
+async def participants_by(
+    conn: AsyncConnection,
+    principal: Principal,
+    period: Period,
+    wanted_rooms: list[str],
+    by: str,
+) -> dict[str, Any]:
+    """Distinct participants per room and across rooms, by age band or postcode area."""
+    ref = await rooms.reference(conn)
+    shown_rooms = readable_rooms(principal, wanted_rooms, ref)
+    district = principal.role in DISTRICT_ROLES
+    room_ids = readable_rooms(principal, [], ref) if district else shown_rooms
+    family = await visitors(conn, period, room_ids, ref) if district else None
+    groups, counts = await breakdown(conn, period, room_ids, by)
 
     def row(room_id: int | None) -> dict[str, Any]:
-        cells = {g: counts.get((room_id, g), 0) for g in groups}
-        total = counts.get((room_id, None), 0)
-        shown, shown_total = suppress(cells, total) if hide else (dict(cells), total)
+        if family is None:
+            cells: dict[str, int | None] = {g: counts.get((room_id, g), 0) for g in groups}
+            total: int | None = counts.get((room_id, None), 0)
+        else:
+            cells = {g: family.cell(by, room_id, g) for g in groups}
+            total = family.total(room_id)
         return {
-            "total": shown_total,
-            "cells": [{"group": g, "participants": shown[g]} for g in groups],
+            "total": total,
+            "cells": [{"group": g, "participants": cells[g]} for g in groups],
         }
 
     return {
         "year": period.year,
         "period": {"start": period.start, "end": period.end},
         "by": by,
-        "suppressed": hide,
-        "rooms": [{"room": ref.room_slugs[r], **row(r)} for r in room_ids],
+        "suppressed": district,
+        "disclosure_control": controlled(None if family is None else [family]),
+        "rooms": [{"room": ref.room_slugs[r], **row(r)} for r in shown_rooms],
         "district": row(None),
     }

@@ -21,10 +21,11 @@ from typing import Any
 from sqlalchemy import Table, and_, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api import disclosure
 from api.base import table
 from api.deps import Principal
+from api.disclosure import MINIMUM, Family, controlled, protect
 from api.indicators.periods import Period
-from api.indicators.suppression import suppress
 from api.outcomes.models import (
     INSTRUMENTS,
     LADDER,
@@ -194,21 +195,50 @@ def _attainment(realised: int | None, target: int | None) -> float | None:
     return round(realised / target, 3) if target and realised is not None else None
 
 
-def _movement(
-    changes: Mapping[uuid.UUID, int | None], who: set[uuid.UUID], hide: bool
-) -> dict[str, Any]:
-    counts = tally(change for resident, change in changes.items() if resident in who)
-    if not hide:
+COUNTS = ["up", "same", "down"]
+
+
+def _movements(
+    changes: Mapping[uuid.UUID, int | None], served: Mapping[int | None, set[uuid.UUID]]
+) -> dict[int | None, dict[str, int]]:
+    return {
+        row: tally(change for resident, change in changes.items() if resident in who)
+        for row, who in served.items()
+    }
+
+
+def _family(room_ids: list[int], counts: dict[int | None, dict[str, int]]) -> Family:
+    """measured per room and in the district as the row totals; up, same and down."""
+    return protect(
+        Family(
+            rooms=room_ids,
+            totals={row: c["measured"] for row, c in counts.items()},
+            tables={
+                "movement": disclosure.Table(
+                    COUNTS, {(row, k): c[k] for row, c in counts.items() for k in COUNTS}
+                )
+            },
+        )
+    )
+
+
+def _shown(family: Family | None, counts: dict[str, int], row: int | None) -> dict[str, Any]:
+    if family is None:
         return dict(counts)
-    cells, total = suppress({k: counts[k] for k in ("up", "same", "down")}, counts["measured"])
-    return {"measured": total, **cells}
+    return {
+        "measured": family.total(row),
+        **{k: family.cell("movement", row, k) for k in COUNTS},
+    }
 
 
 async def outcome_figures(
     conn: AsyncConnection, principal: Principal, period: Period, wanted_rooms: list[str]
 ) -> dict[str, Any]:
     ref = await rooms.reference(conn)
-    room_ids = readable_rooms(principal, wanted_rooms, ref)
+    shown_rooms = readable_rooms(principal, wanted_rooms, ref)
+    district = principal.role in DISTRICT_ROLES
+    # the district roles see the whole district, so that no two answers subtract
+    room_ids = readable_rooms(principal, [], ref) if district else shown_rooms
     pairs = await first_and_latest(conn, period, room_ids)
     volunteers = await _became_volunteer(conn, period, room_ids)
     agreed: dict[tuple[int | None, str], int] = {}
@@ -219,14 +249,26 @@ async def outcome_figures(
     ):
         agreed[(room_id, indicator)] = value
         agreed[(None, indicator)] = agreed.get((None, indicator), 0) + value
-    hide = principal.role in DISTRICT_ROLES
+    rows: list[int | None] = [*room_ids, None]
+    served = {row: {r for r, by in pairs.rooms.items() if row is None or row in by} for row in rows}
+    counts = {
+        name: _movements(pairs.changes[name], served) for name in [*INSTRUMENTS, *ZRM_DOMAINS]
+    }
+    became_counts = {row: volunteers.get(row, 0) for row in rows}
+    families: dict[str, Family] | None = None
+    if district:
+        families = {name: _family(room_ids, c) for name, c in counts.items()}
+        families[BECAME_VOLUNTEER] = protect(Family(rooms=room_ids, totals=became_counts))
+
+    def family(name: str) -> Family | None:
+        return None if families is None else families[name]
 
     def figures(room_id: int | None) -> dict[str, Any]:
-        who = {r for r, served in pairs.rooms.items() if room_id is None or room_id in served}
         instruments = []
         for instrument in INSTRUMENTS:
             changes = pairs.changes[instrument]
-            movement = _movement(changes, who, hide)
+            movement = _shown(family(instrument), counts[instrument][room_id], room_id)
+            who = served[room_id]
             days = [
                 d for r, d in pairs.days[instrument].items() if r in who and changes[r] is not None
             ]
@@ -238,16 +280,27 @@ async def outcome_figures(
                     **movement,
                     # a median of fewer than 5 people is about those people
                     "median_days_between": round(statistics.median(days), 1)
-                    if days and movement["measured"] is not None
+                    if days
+                    and movement["measured"] is not None
+                    and (families is None or len(days) >= MINIMUM)
                     else None,
                     "target": target,
                     "attainment": _attainment(movement["up"], target),
                     "domains": [
-                        {"domain": d, **_movement(pairs.changes[d], who, hide)} for d in domains
+                        {
+                            "domain": d,
+                            **_shown(family(d), counts[d][room_id], room_id),
+                        }
+                        for d in domains
                     ],
                 }
             )
-        became, target = volunteers.get(room_id, 0), agreed.get((room_id, BECAME_VOLUNTEER))
+        became = (
+            became_counts[room_id]
+            if families is None
+            else families[BECAME_VOLUNTEER].total(room_id)
+        )
+        target = agreed.get((room_id, BECAME_VOLUNTEER))
         return {
             "instruments": instruments,
             "became_volunteer": became,
@@ -258,8 +311,9 @@ async def outcome_figures(
     return {
         "year": period.year,
         "period": {"start": period.start, "end": period.end},
-        "suppressed": hide,
-        "rooms": [{"room": ref.room_slugs[r], **figures(r)} for r in room_ids],
+        "suppressed": district,
+        "disclosure_control": controlled(None if families is None else families.values()),
+        "rooms": [{"room": ref.room_slugs[r], **figures(r)} for r in shown_rooms],
         "totals": figures(None),
     }
 

@@ -7,7 +7,7 @@ from uuid import UUID
 from pydantic import Field, StrictInt, ValidationInfo, WithJsonSchema, field_validator
 
 from api.indicators.periods import today
-from api.indicators.schemas import PeriodPublic
+from api.indicators.schemas import DisclosureControl, PeriodPublic
 from api.outcomes.models import LADDER, ZRM, ZRM_DOMAINS
 from api.residents.schemas import RoomSlug
 from api.schemas import ApiModel, InputModel, Page
@@ -173,7 +173,9 @@ class InstrumentFigures(Movement):
 
 class OutcomeFigures(ApiModel):
     instruments: list[InstrumentFigures]
-    became_volunteer: int = Field(description="Residents who became a volunteer in the year")
+    became_volunteer: int | None = Field(
+        description="Residents who became a volunteer in the year; null: hidden"
+    )
     became_volunteer_target: int | None
     became_volunteer_attainment: float | None
 
@@ -186,9 +188,11 @@ class Outcomes(ApiModel):
     year: int
     period: PeriodPublic
     suppressed: bool = Field(description="Whether small cells were hidden for your role")
+    disclosure_control: DisclosureControl
     rooms: list[RoomOutcomes]
     totals: OutcomeFigures = Field(
-        description="Distinct residents across the rooms asked for; targets summed"
+        description="Distinct residents across the rooms asked for (for the district roles: "
+        "across every room); targets summed"
     )
 
 
