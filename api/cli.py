@@ -278,6 +278,10 @@ def serve(
     import uvicorn
 
     settings = _settings()
+    if workers > 1:  # the workers add up their metrics in files there
+        from api.metrics import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir()
     uvicorn.run(
         "api.main:app",
         host=host,

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware.cors import CORSMiddleware
 
-from api import errors, health, openapi
+from api import errors, health, metrics, openapi
 from api.accounts.router import router as accounts_router
 from api.audit.router import router as audit_router
 from api.auth.router import router as auth_router
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         accounts_router,
         audit_router,
         health.router,
+        metrics.router,
     ):
         app.include_router(router, prefix=PREFIX)
 
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_import_bytes=settings.max_import_bytes,
         hsts=not settings.is_demo,
     )
+    app.add_middleware(metrics.MetricsMiddleware)  # outermost: it sees every answer
     return app
 
 
