@@ -290,6 +290,10 @@ def serve(
         access_log=False,
         proxy_headers=True,
         timeout_graceful_shutdown=20,
+        # a new worker answers the supervisor's ping only after importing this module;
+        # on a busy host that takes longer than uvicorn's 5 s, and the supervisor would
+        # kill and restart the workers in a loop
+        timeout_worker_healthcheck=60,
         log_level=settings.log_level.lower(),
         log_config=None,
     )

@@ -181,6 +181,10 @@ def allowed(host: str | None, networks: Sequence[IPv4Network | IPv6Network]) -> 
 
 async def _database_snapshot(engine: AsyncEngine) -> dict[str, float]:
     """The webhook outbox as the database has it (the same for every replica)."""
+    if getattr(engine.pool, "exhausted", False):
+        # every connection is busy: answer now with this process's figures rather than
+        # queue behind the requests (and past the scrape's timeout)
+        return {}
     pending = _outbox.c.delivered_at.is_(None)
     try:
         async with engine.connect() as conn:
@@ -212,9 +216,10 @@ class _Snapshot(Collector):
         self.snapshot = snapshot
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
-        yield GaugeMetricFamily(
-            "bwk_database_up", "1 if the database answered this scrape.", self.snapshot["up"]
-        )
+        if "up" in self.snapshot:
+            yield GaugeMetricFamily(
+                "bwk_database_up", "1 if the database answered this scrape.", self.snapshot["up"]
+            )
         if "backlog" in self.snapshot:
             yield GaugeMetricFamily(
                 "bwk_webhook_outbox_backlog",

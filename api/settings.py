@@ -65,18 +65,11 @@ class Settings(BaseSettings):
         default_factory=lambda: [ip_network("127.0.0.0/8"), ip_network("::1/128")]
     )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "metrics_allow", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [o.strip() for o in value.split(",") if o.strip()]
-        return value
-
-    @field_validator("metrics_allow", mode="before")
-    @classmethod
-    def _split_networks(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [n.strip() for n in value.split(",") if n.strip()]
         return value
 
     @field_validator("previous_secret_keys", mode="before")
