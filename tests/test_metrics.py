@@ -6,10 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,8 +25,7 @@ from api.main import create_app
 from api.settings import Settings
 from tests import databases
 from tests.helpers import assert_problem, token_request
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.servers import free_port, server_env, spawn, wait_until_ready
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -204,54 +200,27 @@ def test_several_workers_get_a_fresh_directory(monkeypatch, tmp_path):
 # -- two workers, the real server ------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def _serve(url: str, workers: int, metrics_dir: Path) -> Iterator[str]:
     """`bwk serve --workers N`, once every worker is up (each writes its gauges' file when
     it imports the metrics) and the service is ready."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BWK_")}
-    env.update(
-        BWK_MODE="demo",
-        BWK_DATABASE_URL=url,
-        BWK_LOG_LEVEL="WARNING",
-        BWK_PASSWORD_HASH_TIME_COST="1",
-        BWK_PASSWORD_HASH_MEMORY_KIB="1024",
+    port = free_port()
+    env = server_env(
+        url,
         BWK_DB_POOL_SIZE="3",
         BWK_DB_MAX_OVERFLOW="2",
         PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
     )
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "bwk"),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    bwk = str(Path(sys.executable).parent / "bwk")
+    proc = spawn([bwk, "serve", "--port", str(port), "--workers", str(workers)], env)
     base = f"http://127.0.0.1:{port}/api/v1"
+
+    def all_workers_started() -> bool:
+        assert proc.poll() is None, "bwk serve exited"
+        return len(list(metrics_dir.glob("gauge_livesum_*.db"))) == workers
+
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, "bwk serve exited"
-            with contextlib.suppress(httpx.HTTPError):
-                started = len(list(metrics_dir.glob("gauge_livesum_*.db")))
-                if started == workers and httpx.get(f"{base}/health/ready").status_code == 200:
-                    break
-            time.sleep(0.2)
-        else:
+        if not wait_until_ready(base, 90, also=all_workers_started):
             pytest.fail("bwk serve did not get ready")
         yield base
     finally:
