@@ -3,6 +3,7 @@
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
+from pydantic import Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,10 +17,10 @@ router = APIRouter(tags=["health"])
 class Pool(ApiModel):
     """This process's database connections."""
 
-    size: int  # kept open
-    max_overflow: int  # opened beyond size when busy (-1: no limit)
-    in_use: int
-    waiting: int  # requests waiting for a connection
+    size: int = Field(description="Connections kept open.")
+    max_overflow: int = Field(description="Opened beyond size when busy (-1: no limit).")
+    in_use: int = Field(description="Connections a request holds now.")
+    waiting: int = Field(description="Requests waiting for a connection now.")
 
 
 class Health(ApiModel):
@@ -54,7 +55,7 @@ async def live() -> Any:
     "/health/ready",
     response_model=Health,
     response_model_exclude_none=True,
-    summary="Readiness: the database answers and a connection to it is free",
+    summary="Readiness: the database answers and no request queues for a connection",
     responses={
         503: {
             "description": "The database does not answer, or every connection is in use "
