@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -195,6 +196,18 @@ def test_several_workers_get_a_fresh_directory(monkeypatch, tmp_path):
     monkeypatch.setenv(metrics.MULTIPROC_ENV, str(named))
     assert metrics.prepare_multiprocess_dir() == named
     assert not any(named.iterdir())
+
+
+def test_a_dead_workers_connections_stop_counting(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    for pid in (dead.pid, os.getpid()):
+        (tmp_path / f"gauge_livesum_{pid}.db").write_bytes(b"")
+        (tmp_path / f"counter_{pid}.db").write_bytes(b"")
+    metrics._forget_dead_workers(str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"counter_{dead.pid}.db", f"counter_{os.getpid()}.db", f"gauge_livesum_{os.getpid()}.db"]
+    )
 
 
 # -- two workers, the real server ------------------------------------------------------
