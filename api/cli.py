@@ -315,6 +315,10 @@ def serve(
     import uvicorn
 
     settings = _settings()
+    if workers > 1:  # the workers add up their metrics in files there
+        from api.metrics import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir()
     uvicorn.run(
         "api.main:app",
         host=host,
@@ -327,6 +331,10 @@ def serve(
         # headers past this never reach the app with the h11 parser; the app answers 431
         h11_max_incomplete_event_size=settings.max_header_bytes + 1024,
         timeout_graceful_shutdown=20,
+        # a new worker answers the supervisor's ping only after importing this module;
+        # on a busy host that takes longer than uvicorn's 5 s, and the supervisor would
+        # kill and restart the workers in a loop
+        timeout_worker_healthcheck=60,
         log_level=settings.log_level.lower(),
         log_config=None,
     )

@@ -16,8 +16,10 @@ from fastapi import Depends, Request
 from sqlalchemy import Table, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 
 from api.errors import AppError, kept
+from api.metrics import POOL_IN_USE, POOL_WAITING
 from api.settings import Settings
 
 Writes = list[tuple[Table, list[dict[str, Any]]]]
@@ -54,12 +56,48 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+class MeteredPool(AsyncAdaptedQueuePool):
+    """SQLAlchemy's pool for async drivers, counting who waits for a connection: for
+    readiness and /metrics. A checkout that finds an idle connection, or room to open one,
+    costs one comparison more."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.max_overflow: int = self._max_overflow
+        self.waiting = 0
+
+    @property
+    def exhausted(self) -> bool:
+        """Every connection it may open is in use."""
+        return self.max_overflow >= 0 and self.checkedout() >= self.size() + self.max_overflow
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        if not self.exhausted:
+            return super()._do_get()
+        self.waiting += 1
+        POOL_WAITING.inc()
+        try:
+            return super()._do_get()
+        finally:
+            self.waiting -= 1
+            POOL_WAITING.dec()
+
+
+def _checked_out(*_: Any) -> None:
+    POOL_IN_USE.inc()
+
+
+def _checked_in(*_: Any) -> None:
+    POOL_IN_USE.dec()
+
+
 def engine_options(settings: Settings) -> dict[str, Any]:
     # statement parameters hold personal data: never put them into error messages
     if settings.is_sqlite:
-        return {"hide_parameters": True}
+        return {"hide_parameters": True, "poolclass": MeteredPool}
     return {
         "hide_parameters": True,
+        "poolclass": MeteredPool,
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,
         "pool_timeout": settings.db_pool_timeout,
@@ -77,6 +115,8 @@ def make_engine(settings: Settings) -> AsyncEngine:
     url = async_url(settings.database_url)
     ensure_sqlite_dir(url)
     engine = create_async_engine(url, **engine_options(settings))
+    event.listen(engine.sync_engine, "checkout", _checked_out)
+    event.listen(engine.sync_engine, "checkin", _checked_in)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

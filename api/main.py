@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api import docs, errors, health, openapi
+from api import docs, errors, health, metrics, openapi
 from api.accounts.router import router as accounts_router
 from api.audit.router import router as audit_router
 from api.auth.router import router as auth_router
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         accounts_router,
         audit_router,
         health.router,
+        metrics.router,
     ):
         app.include_router(router, prefix=PREFIX)
     docs.install(app)
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_header_bytes=settings.max_header_bytes,
         hsts=not settings.is_demo,
     )
+    app.add_middleware(metrics.MetricsMiddleware)  # outermost: it sees every answer
     return app
 
 

@@ -6,8 +6,6 @@ import concurrent.futures
 import contextlib
 import os
 import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -21,8 +19,8 @@ import sqlalchemy as sa
 
 import api.models
 from tests import databases
+from tests.servers import free_port, server_env, spawn, wait_until_ready
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.postgres_only
 
 databases.require_postgres_for_module()
@@ -33,18 +31,8 @@ HEX_TO_LETTERS = str.maketrans("0123456789", "ghijklmnop")
 
 class Server:
     def __init__(self, url: str) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BWK_")}
-        env.update(
-            BWK_MODE="demo",
-            BWK_DATABASE_URL=url,
-            BWK_LOG_LEVEL="WARNING",
-            BWK_PASSWORD_HASH_TIME_COST="1",
-            BWK_PASSWORD_HASH_MEMORY_KIB="1024",
-        )
-        self.proc = subprocess.Popen(
+        self.port = free_port()
+        self.proc = spawn(
             [
                 str(Path(sys.executable).parent / "uvicorn"),
                 "api.main:app",
@@ -55,20 +43,11 @@ class Server:
                 "--timeout-graceful-shutdown",
                 "10",
             ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
+            server_env(url),
         )
         self.base = f"http://127.0.0.1:{self.port}/api/v1"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.base}/health/ready", timeout=1).status_code == 200:
-                    return
-            time.sleep(0.1)
-        raise AssertionError("server did not start")
+        if not wait_until_ready(self.base, 30):
+            raise AssertionError("server did not start")
 
     def stop(self) -> None:
         with contextlib.suppress(ProcessLookupError):

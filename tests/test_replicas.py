@@ -6,10 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -19,31 +16,17 @@ import httpx
 import pytest
 
 from tests import databases
+from tests.servers import free_port, server_env, spawn, wait_until_ready
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.postgres_only
 
 databases.require_postgres_for_module()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def _server(url: str) -> Iterator[str]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BWK_")}
-    env.update(
-        BWK_MODE="demo",
-        BWK_DATABASE_URL=url,
-        BWK_LOG_LEVEL="WARNING",
-        BWK_PASSWORD_HASH_TIME_COST="1",
-        BWK_PASSWORD_HASH_MEMORY_KIB="1024",
-    )
-    proc = subprocess.Popen(
+    port = free_port()
+    proc = spawn(
         [
             str(Path(sys.executable).parent / "uvicorn"),
             "api.main:app",
@@ -52,20 +35,11 @@ def _server(url: str) -> Iterator[str]:
             "--log-level",
             "warning",
         ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        server_env(url),
     )
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                    break
-            time.sleep(0.1)
+        wait_until_ready(base, 30)
         yield base
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

@@ -46,6 +46,8 @@ MATRIX: dict[str, tuple[set[str], dict | None]] = {
     "GET /partners": (PUBLIC, None),
     "GET /health": (PUBLIC, None),
     "GET /health/ready": (PUBLIC, None),
+    # who may read it is decided by address (BWK_METRICS_ALLOW), not by role
+    "GET /metrics": (PUBLIC, None),
     "POST /auth/token": (PUBLIC, None),
     "POST /auth/revoke": (PUBLIC, None),
     "GET /me": (SIGNED_IN, None),

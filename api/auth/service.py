@@ -16,6 +16,7 @@ from api.audit.service import record
 from api.auth.models import AuthSession, LoginFailure, RefreshToken
 from api.base import table, utcnow
 from api.deps import Principal, principal_for_session
+from api.metrics import SIGN_IN_FAILURES
 from api.security import InvalidToken, Passwords, TokenCodec, hash_opaque, new_refresh_token
 from api.settings import Settings
 
@@ -102,6 +103,7 @@ async def fail(
     conn: AsyncConnection, name: str, address: str, actor_id: uuid.UUID | None, kind: str
 ) -> None:
     await conn.execute(_failure.insert().values(username=name, address=address, at=utcnow()))
+    SIGN_IN_FAILURES.labels(kind).inc()
     await record(
         conn,
         actor=None,
