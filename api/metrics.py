@@ -139,7 +139,6 @@ _HIDDEN = "There is nothing at this address."
 
 @router.get(
     "/metrics",
-    operation_id="getMetrics",
     summary="Metrics in Prometheus' text format (addresses in BWK_METRICS_ALLOW only)",
     response_class=Response,
     responses={

@@ -168,6 +168,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("POST", "/auth/token"): "createToken",
     ("GET", "/health"): "getLiveness",
     ("GET", "/indicators/efficiency"): "getEfficiencyIndicators",
+    ("GET", "/metrics"): "getMetrics",
     ("GET", "/health/ready"): "getReadiness",
     ("GET", "/indicators/outcomes"): "getOutcomeIndicators",
     ("GET", "/indicators/participants"): "getParticipantIndicators",

@@ -54,6 +54,7 @@ AUDIT: dict[str, Case] = {
     "GET /partners": on("anonymous"),
     "GET /health": on("anonymous"),
     "GET /health/ready": on("anonymous"),
+    "GET /metrics": on("anonymous"),
     "POST /auth/token": on(
         "anonymous",
         "auth.sign_in",

@@ -153,12 +153,13 @@ async def test_visitors_services_and_volunteers_come_from_the_registrations(clie
     assert room["volunteersPerFte"] == round(1 / 1.6, 2)
     assert room["reasons"]["costPerUniqueVisitor"] == "not-kept-per-room"
     district = (await _efficiency(client, year=2019))["cooperative"]
-    assert district["uniqueVisitors"] == 3
-    assert district["costPerUniqueVisitor"] == _euros(Decimal("426588") / 3)
-    assert district["costPerService"] == _euros(Decimal("426588") / 20)
-    # one volunteer is too few people to show the district
-    assert district["activeVolunteers"] is None
-    assert district["reasons"]["activeVolunteers"] == "hidden"
+    # three visitors and one volunteer are too few people to show the district: hidden, as
+    # in /indicators/performance, and so is every figure worked out from them
+    for figure in ("uniqueVisitors", "services", "activeVolunteers"):
+        assert district[figure] is None
+        assert district["reasons"][figure] == "hidden"
+    assert district["costPerUniqueVisitor"] is None
+    assert district["costPerService"] is None
 
 
 async def test_a_year_without_a_budget_has_no_money_figures(client):

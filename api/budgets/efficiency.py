@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.budgets import service as budgets
 from api.budgets.models import COST_CATEGORIES
 from api.deps import Principal
+from api.disclosure import Family, protect
 from api.indicators import service as indicators
 from api.indicators.periods import Period
-from api.indicators.suppression import suppress
 from api.outcomes.figures import active_volunteers
 from api.rooms import service as rooms
 from api.scoping import DISTRICT_ROLES, readable_rooms
@@ -181,12 +181,10 @@ async def efficiency(
     counted = await indicators.realised(conn, period, readable)
     volunteering = await active_volunteers(conn, period, readable)
     volunteers: dict[int | None, int | None] = dict(volunteering)
-    if district:
-        cells, total = suppress(
-            {str(r): volunteering.get(r, 0) for r in readable}, volunteering[None]
-        )
-        volunteers = {int(r): n for r, n in cells.items()}
-        volunteers[None] = total
+    if district:  # active volunteers: a family of their own, as becameVolunteer is
+        rows: list[int | None] = [*readable, None]
+        family = protect(Family(rooms=readable, totals={r: volunteering.get(r, 0) for r in rows}))
+        volunteers = {r: family.total(r) for r in rows}
 
     def figures(room_id: int | None) -> dict[str, Any]:
         f = _Figures()
@@ -195,7 +193,9 @@ async def efficiency(
         people, target = _visitors(total_visitors if slug is None else visitors.get(slug))
         f.put("unique_visitors", people, "hidden")
         f.put("unique_visitors_target", target, "no-target")
-        f.put("services", counted.get((room_id, None), (0, 0))[0], "hidden")
+        services = counted.get((room_id, None), (0, 0))[0]
+        # a room whose visitors are hidden has its services hidden too (disclosure rule 2)
+        f.put("services", None if district and people is None else services, "hidden")
         f.put("active_volunteers", volunteers.get(room_id, 0), "hidden")
         _per_unit(f)
         return f.public()
