@@ -182,7 +182,15 @@ async def test_the_generated_client_drives_the_whole_loop(generated, app):
     performance = _api(generated, "indicators.get_performance_indicators")
     figures = await performance.asyncio(client=stadsdeel, year=DAY.year)
     assert isinstance(figures, m.Performance), figures
+    # one resident is too few people to show the district: hidden, and the answer says so
+    assert figures.disclosure_control.applied is True
     realised = {f.indicator: f.realised for f in figures.totals.indicators}
+    assert realised["forms"] is None
+    # the room's coordinator sees its own figures in full
+    own = await performance.asyncio(client=coordinator, year=DAY.year)
+    assert isinstance(own, m.Performance), own
+    assert own.disclosure_control.applied is False
+    realised = {f.indicator: f.realised for f in own.totals.indicators}
     assert realised["forms"] == 1  # the registration sent twice counted once
     assert realised["connection"] == 12  # the imported list
     # ... and as CSV: the generator parses a 200 by its first media type (JSON), so the CSV
