@@ -1,10 +1,9 @@
-"""The Idempotency-Key dependency. Declare it as a route's first parameter so that it
-wraps the transaction: a failed commit gives the key back too."""
+"""The Idempotency-Key dependency. The key is claimed on the request's own connection, in its
+transaction: when the request fails, the rollback gives the key back with everything else."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -12,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.db import Connection
 from api.deps import Principal
 from api.idempotency import service
 
@@ -19,19 +19,19 @@ _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 class Idempotency:
-    def __init__(self, request: Request, key: str | None) -> None:
+    def __init__(self, request: Request, conn: AsyncConnection, key: str | None) -> None:
         self.request = request
+        self.conn = conn
         self.key = key
         self.subject: str | None = None
 
     async def begin(self, principal: Principal, payload: Any) -> Response | None:
-        """None to go on; a stored answer to send again when this is a retry."""
+        """None to go on (the key is now this request's); a stored answer to send again when
+        this is a retry. Waits while a request with the same key is still running."""
         if self.key is None:
             return None
         fingerprint = service.fingerprint(self.request.method, self.request.url.path, payload)
-        replay = await service.claim(
-            self.request.app.state.engine, principal.subject, self.key, fingerprint
-        )
+        replay = await service.claim(self.conn, principal.subject, self.key, fingerprint)
         if replay is not None:
             return JSONResponse(
                 replay.body,
@@ -50,14 +50,10 @@ class Idempotency:
             await service.complete(conn, self.subject, self.key, status_code, body)
         return answer
 
-    async def release(self) -> None:
-        if self.subject is not None and self.key is not None:
-            await service.release(self.request.app.state.engine, self.subject, self.key)
-            self.subject = None
-
 
 async def _idempotency(
     request: Request,
+    conn: Connection,
     key: Annotated[
         str | None,
         Header(
@@ -66,13 +62,8 @@ async def _idempotency(
             description="Retry safely: the same key and body returns the first answer",
         ),
     ] = None,
-) -> AsyncIterator[Idempotency]:
-    idempotency = Idempotency(request, key)
-    try:
-        yield idempotency
-    except BaseException:
-        await idempotency.release()
-        raise
+) -> Idempotency:
+    return Idempotency(request, conn, key)
 
 
-IdempotencyKey = Annotated[Idempotency, Depends(_idempotency, scope="function")]
+IdempotencyKey = Annotated[Idempotency, Depends(_idempotency)]

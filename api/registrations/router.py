@@ -35,7 +35,7 @@ def _etag(version: int) -> dict[str, str]:
     status_code=201,
     summary="Register help given: to a resident (by id, code or as a new one) or a group",
     responses={
-        409: {"description": "The same Idempotency-Key is still being handled"},
+        409: {"description": "A request with the same Idempotency-Key is still running"},
         422: {"description": "The Idempotency-Key was used for another body"},
     },
 )
