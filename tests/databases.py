@@ -173,3 +173,15 @@ def writes_held(db: TestDatabase) -> Iterator[None]:
             yield
         finally:
             conn.rollback()
+
+
+def registrations_with_note(db: TestDatabase, note: str) -> int:
+    registrations = api.models.metadata.tables["registration"]
+    with db.engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(registrations)
+                .where(registrations.c.note == note)
+            ).scalar_one()
+        )

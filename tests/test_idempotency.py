@@ -21,6 +21,7 @@ import api.models
 from api.base import utcnow
 from api.idempotency.service import fingerprint
 from api.main import create_app
+from tests import databases
 from tests.helpers import assert_problem, headers_for
 
 RECORDS = api.models.metadata.tables["idempotency_record"]
@@ -64,18 +65,6 @@ def held_key(db, key: str) -> Iterator[sa.Connection]:
         conn.close()
 
 
-def _registrations_with_note(db, note: str) -> int:
-    registrations = api.models.metadata.tables["registration"]
-    with db.engine.connect() as conn:
-        return int(
-            conn.execute(
-                sa.select(sa.func.count())
-                .select_from(registrations)
-                .where(registrations.c.note == note)
-            ).scalar_one()
-        )
-
-
 async def test_a_retry_waits_for_the_request_with_its_key_and_proceeds_when_that_rolls_back(
     client, db
 ):
@@ -91,7 +80,7 @@ async def test_a_retry_waits_for_the_request_with_its_key_and_proceeds_when_that
     assert time.monotonic() - started >= 0.5
     assert response.status_code == 201, response.text
     assert "Idempotent-Replayed" not in response.headers
-    assert _registrations_with_note(db, "held") == 1
+    assert databases.registrations_with_note(db, "held") == 1
 
 
 async def test_a_request_still_running_past_the_timeout_gets_a_retry_after(db, app_settings):
@@ -111,7 +100,7 @@ async def test_a_request_still_running_past_the_timeout_gets_a_retry_after(db, a
     assert_problem(response, 409 if db.backend == "postgresql" else 503)
     assert response.headers["Retry-After"]
     assert waited < 7
-    assert _registrations_with_note(db, "held") == 0
+    assert databases.registrations_with_note(db, "held") == 0
 
 
 @pytest.mark.parametrize("left", ["expired", "without an answer"])

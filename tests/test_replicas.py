@@ -13,7 +13,6 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-import api.models
 from tests import databases
 from tests.conftest import BACKENDS
 from tests.servers import Server, token
@@ -44,18 +43,6 @@ def _registration(note: str) -> dict[str, object]:
         "occurredOn": (date.today() - timedelta(days=1)).isoformat(),
         "note": note,
     }
-
-
-def _count(db: databases.TestDatabase, note: str) -> int:
-    registrations = api.models.metadata.tables["registration"]
-    with db.engine.connect() as conn:
-        return int(
-            conn.execute(
-                sa.select(sa.func.count())
-                .select_from(registrations)
-                .where(registrations.c.note == note)
-            ).scalar_one()
-        )
 
 
 def test_a_retry_sent_to_the_other_process_gets_the_first_answer(replicas):
@@ -96,7 +83,7 @@ def test_the_same_key_sent_to_both_processes_at_once_is_written_once(replicas):
         "",
         "true",
     ]
-    assert _count(db, "sent twice") == 1
+    assert databases.registrations_with_note(db, "sent twice") == 1
 
 
 def _backend_waiting(db: databases.TestDatabase, statement: str, deadline: float) -> int:
@@ -143,7 +130,7 @@ def test_when_the_first_request_dies_the_duplicate_on_the_other_process_does_the
     assert lost.status_code == 503
     assert done.status_code == 201
     assert "Idempotent-Replayed" not in done.headers
-    assert _count(db, "first one lost") == 1
+    assert databases.registrations_with_note(db, "first one lost") == 1
 
 
 def test_a_token_revoked_at_one_process_is_refused_by_the_other(replicas):
