@@ -114,6 +114,14 @@ TARGETS = [
         account="volunteer",
         script=BENCH / "post_registration.lua",
     ),
+    # the same with a fresh Idempotency-Key on every request: the cost of the key's claim
+    Target(
+        name="POST /registrations (Idempotency-Key)",
+        server="service",
+        path=f"{PREFIX}/registrations",
+        account="volunteer",
+        script=BENCH / "post_registration_keyed.lua",
+    ),
     # after the POSTs above, the room has thousands of registrations: a full page of 100
     Target(
         name="GET /registrations (100)",

@@ -6,8 +6,10 @@ that snapshot, so every test starts from the same demo data.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,3 +162,30 @@ def require_postgres_for_module() -> None:
         if IN_CI:
             pytest.fail(f"{message}; CI must test on PostgreSQL", pytrace=False)
         pytest.skip(f"SKIPPED POSTGRESQL: {message}", allow_module_level=True)
+
+
+@contextlib.contextmanager
+def writes_held(db: TestDatabase) -> Iterator[None]:
+    """Hold up new registrations, as another long transaction would: on PostgreSQL a lock on
+    the registration table, on SQLite the database's one write lock."""
+    with db.engine.connect() as conn:
+        if db.backend == "postgresql":
+            conn.execute(sa.text("LOCK TABLE registration IN EXCLUSIVE MODE"))
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            conn.rollback()
+
+
+def registrations_with_note(db: TestDatabase, note: str) -> int:
+    registrations = api.models.metadata.tables["registration"]
+    with db.engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(registrations)
+                .where(registrations.c.note == note)
+            ).scalar_one()
+        )

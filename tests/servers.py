@@ -1,12 +1,14 @@
-"""Real server processes for the tests that need them (PostgreSQL): a free port, the
-environment they run in, and waiting until they are ready."""
+"""Real server processes for the tests that need them: a free port, the environment they run
+in, waiting until they are ready, and a Server (one uvicorn worker) that a test can kill."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -58,3 +60,51 @@ def wait_until_ready(base: str, seconds: float, also: Callable[[], bool] = lambd
                 return True
         time.sleep(0.1)
     return False
+
+
+class Server:
+    """Started (and ready) when constructed; in its own process group, so that a signal
+    reaches the whole server and nothing else."""
+
+    def __init__(self, url: str) -> None:
+        self.port = free_port()
+        self.proc = spawn(
+            [
+                str(Path(sys.executable).parent / "uvicorn"),
+                "api.main:app",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--timeout-graceful-shutdown",
+                "10",
+            ],
+            server_env(url),
+        )
+        self.base = f"http://127.0.0.1:{self.port}/api/v1"
+        if not wait_until_ready(self.base, 30):
+            self.kill()
+            raise AssertionError("server did not start")
+
+    def signal(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signum)
+
+    def kill(self) -> None:
+        """SIGKILL: no goodbye, nothing flushed, connections dropped by the kernel."""
+        self.signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        """SIGTERM: requests in flight finish, then the process exits."""
+        self.signal(signal.SIGTERM)
+        self.proc.wait(timeout=20)
+
+
+def token(base: str, username: str) -> str:
+    response = httpx.post(
+        f"{base}/auth/token",
+        data={"grant_type": "password", "username": username, "password": "demo-password"},
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])

@@ -1,11 +1,10 @@
-"""The Idempotency-Key dependency. Declare it as a route's first parameter so that it
-wraps the transaction: a failed commit gives the key back too."""
+"""The Idempotency-Key dependency. The key is claimed on the request's own connection, in its
+transaction: when the request fails, the rollback gives the key back with everything else."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -14,6 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.service import record
+from api.db import Connection
 from api.deps import Principal
 from api.idempotency import service
 
@@ -21,24 +21,25 @@ _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 class Idempotency:
-    def __init__(self, request: Request, key: str | None) -> None:
+    def __init__(self, request: Request, conn: AsyncConnection, key: str | None) -> None:
         self.request = request
+        self.conn = conn
         self.key = key
         self.subject: str | None = None
 
     async def begin(
         self, principal: Principal, payload: Any, *, object_type: str
     ) -> Response | None:
-        """None to go on; a stored answer to send again when this is a retry. `object_type`
-        names what the answer shows: a replay of it is a look at that object, on the record."""
+        """None to go on (the key is now this request's); a stored answer to send again when
+        this is a retry. Waits while a request with the same key is still running.
+        `object_type` names what the answer shows: a replay of it is a look at that object,
+        on the record (in the request's transaction)."""
         if self.key is None:
             return None
-        engine = self.request.app.state.engine
         fingerprint = service.fingerprint(self.request.method, self.request.url.path, payload)
-        replay = await service.claim(engine, principal.subject, self.key, fingerprint)
+        replay = await service.claim(self.conn, principal.subject, self.key, fingerprint)
         if replay is not None:
-            async with engine.begin() as conn:
-                await record(conn, **_replay_event(principal, object_type, replay))
+            await record(self.conn, **_replay_event(principal, object_type, replay))
             return JSONResponse(
                 replay.body,
                 status_code=replay.status_code,
@@ -55,11 +56,6 @@ class Idempotency:
             body = model.model_validate(answer).model_dump(mode="json", by_alias=True)
             await service.complete(conn, self.subject, self.key, status_code, body)
         return answer
-
-    async def release(self) -> None:
-        if self.subject is not None and self.key is not None:
-            await service.release(self.request.app.state.engine, self.subject, self.key)
-            self.subject = None
 
 
 def _replay_event(principal: Principal, object_type: str, replay: service.Replay) -> dict[str, Any]:
@@ -79,6 +75,7 @@ def _replay_event(principal: Principal, object_type: str, replay: service.Replay
 
 async def _idempotency(
     request: Request,
+    conn: Connection,
     key: Annotated[
         str | None,
         Header(
@@ -87,13 +84,8 @@ async def _idempotency(
             description="Retry safely: the same key and body returns the first answer",
         ),
     ] = None,
-) -> AsyncIterator[Idempotency]:
-    idempotency = Idempotency(request, key)
-    try:
-        yield idempotency
-    except BaseException:
-        await idempotency.release()
-        raise
+) -> Idempotency:
+    return Idempotency(request, conn, key)
 
 
-IdempotencyKey = Annotated[Idempotency, Depends(_idempotency, scope="function")]
+IdempotencyKey = Annotated[Idempotency, Depends(_idempotency)]

@@ -16,9 +16,8 @@ class IdempotencyRecord(SQLModel, table=True):
     subject: str = Field(sa_column=Column(String(80), primary_key=True))
     key: str = Field(sa_column=Column(String(255), primary_key=True))
     fingerprint: str = Field(max_length=64)
-    # null while the first request runs; a run that died is taken over after locked_until
+    # null until the request that claimed the key stores its answer, in the same transaction
     status_code: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     body: Any = Field(default=None, sa_column=Column(JsonType, nullable=True))
     created_at: datetime = Field(sa_type=UtcDateTime)
-    locked_until: datetime = Field(sa_type=UtcDateTime)
     expires_at: datetime = Field(sa_type=UtcDateTime)

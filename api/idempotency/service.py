@@ -1,9 +1,21 @@
 """Idempotency-Key for POSTs a client may retry.
 
-The key is claimed in its own short transaction, so a concurrent retry sees it at once
-(409 while the first runs). The first answer is stored in the same transaction as the
-change it reports, so either both are kept or neither. A claim whose request died (a killed
-server) is taken over once its lock has run out; a failed request gives its key back.
+The key is claimed by the request's own transaction, as its first write: a row per caller and
+key, with the body's fingerprint, which the same transaction fills in with the answer. So the
+claim lives and dies with the write it guards:
+
+- the write commits: the key and its answer are kept (24 hours), and a retry gets the answer;
+- the write fails, or its server dies: the transaction rolls back (PostgreSQL rolls back a
+  dead client's transaction itself; SQLite never wrote it), and nothing stays claimed, so a
+  retry is handled afresh as soon as a server answers;
+- a duplicate arrives while the first still runs: its INSERT waits for the first's transaction
+  (PostgreSQL waits on the key's unique index entry; SQLite lets one writer at a time hold the
+  database), then replays the first's answer, or takes the key when the first rolled back.
+
+The wait is bounded by the database's own limits: PostgreSQL's lock and statement timeouts
+(`BWK_DB_STATEMENT_TIMEOUT_MS`, 5 s) end it with a 409 and `Retry-After`, since the first
+request is then still running; SQLite's busy timeout (5 s) ends it with the 503 that any write
+gets from a database that stays locked.
 """
 
 from __future__ import annotations
@@ -14,17 +26,18 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Table, bindparam, null, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.base import table, utcnow
 from api.errors import Conflict, Unprocessable
 from api.idempotency.models import IdempotencyRecord
 
 _record: Table = table(IdempotencyRecord)
-LOCK = timedelta(seconds=60)
 KEEP = timedelta(hours=24)
+_TIMED_OUT = frozenset({"55P03", "57014"})  # PostgreSQL: lock timeout, statement timeout
 
 
 @dataclass(frozen=True)
@@ -38,81 +51,81 @@ def fingerprint(method: str, path: str, payload: Any) -> str:
     return hashlib.sha256(f"{method} {path} ".encode() + canonical).hexdigest()
 
 
-async def claim(engine: AsyncEngine, subject: str, key: str, print_: str) -> Replay | None:
-    """Take the key for this request, or say what the earlier request with it answered."""
+def _claim_statement(insert: Any) -> Any:
+    """INSERT the key; over a row that expired, or that a finished request left without an
+    answer, start afresh; RETURNING a row only when the key is now this request's."""
+    claim = insert(_record)
+    return claim.on_conflict_do_update(
+        index_elements=[_record.c.subject, _record.c.key],
+        set_={
+            "fingerprint": claim.excluded.fingerprint,
+            "status_code": null(),
+            "body": null(),
+            "created_at": claim.excluded.created_at,
+            "expires_at": claim.excluded.expires_at,
+        },
+        where=(_record.c.expires_at <= claim.excluded.created_at) | _record.c.status_code.is_(None),
+    ).returning(_record.c.key)
+
+
+# built once: nothing is constructed or cache-keyed per request
+_CLAIM = {
+    "postgresql": _claim_statement(postgresql.insert),
+    "sqlite": _claim_statement(sqlite.insert),
+}
+_ANSWER = select(_record.c.fingerprint, _record.c.status_code, _record.c.body).where(
+    _record.c.subject == bindparam("b_subject"), _record.c.key == bindparam("b_key")
+)
+_COMPLETE = update(_record).where(
+    _record.c.subject == bindparam("b_subject"), _record.c.key == bindparam("b_key")
+)
+
+
+async def claim(conn: AsyncConnection, subject: str, key: str, print_: str) -> Replay | None:
+    """Take the key in the request's transaction, or say what the request that has it
+    answered. Waits while another request with the key is still running."""
     now = utcnow()
-    fresh = {
+    values = {
+        "subject": subject,
+        "key": key,
         "fingerprint": print_,
-        "status_code": None,
-        "body": None,
         "created_at": now,
-        "locked_until": now + LOCK,
         "expires_at": now + KEEP,
     }
-    async with engine.begin() as conn:
+    claim = _CLAIM[conn.dialect.name]
+    for _ in range(3):  # a row removed between the two statements (erasure, purge): again
         try:
-            async with conn.begin_nested():
-                await conn.execute(insert(_record).values(subject=subject, key=key, **fresh))
+            taken = (await conn.execute(claim, values)).first()
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) in _TIMED_OUT:
+                raise _still_running() from None
+            raise
+        if taken is not None:
             return None
-        except IntegrityError:
-            pass
-        row = (
-            await conn.execute(
-                select(
-                    _record.c.fingerprint,
-                    _record.c.status_code,
-                    _record.c.body,
-                    _record.c.locked_until,
-                    _record.c.expires_at,
-                ).where(_record.c.subject == subject, _record.c.key == key)
-            )
-        ).first()
-        if row is None:  # given back in between: ours now
-            await conn.execute(insert(_record).values(subject=subject, key=key, **fresh))
-            return None
-        expired = row.expires_at <= now
-        abandoned = row.status_code is None and row.locked_until <= now
-        if expired or abandoned:
-            taken = await conn.execute(
-                update(_record)
-                .where(
-                    _record.c.subject == subject,
-                    _record.c.key == key,
-                    _record.c.locked_until == row.locked_until,
-                )
-                .values(**fresh)
-            )
-            if taken.rowcount == 1:
-                return None
-            raise Conflict("A request with this Idempotency-Key is still being handled.")
+        # the key was taken by a request that has committed with its answer
+        row = (await conn.execute(_ANSWER, {"b_subject": subject, "b_key": key})).first()
+        if row is None:
+            continue
         if row.fingerprint != print_:
             raise Unprocessable(
                 "This Idempotency-Key was used for a different request; use a new key."
             )
-        if row.status_code is None:
-            raise Conflict(
-                "A request with this Idempotency-Key is still being handled; retry shortly.",
-                headers={"Retry-After": "1"},
-            )
         return Replay(row.status_code, row.body)
+    raise _still_running()
+
+
+def _still_running() -> Conflict:
+    return Conflict(
+        "A request with this Idempotency-Key is still being handled; retry shortly.",
+        headers={"Retry-After": "1"},
+    )
 
 
 async def complete(
     conn: AsyncConnection, subject: str, key: str, status_code: int, body: Any
 ) -> None:
-    """Store the answer in the request's own transaction."""
+    """Store the answer in the request's own transaction, beside the claim."""
     await conn.execute(
-        update(_record)
-        .where(_record.c.subject == subject, _record.c.key == key)
-        .values(status_code=status_code, body=body)
+        _COMPLETE,
+        {"b_subject": subject, "b_key": key, "status_code": status_code, "body": body},
     )
-
-
-async def release(engine: AsyncEngine, subject: str, key: str) -> None:
-    """Give the key back after a failed request, so that a retry is handled afresh."""
-    async with engine.begin() as conn:
-        await conn.execute(
-            delete(_record).where(
-                _record.c.subject == subject, _record.c.key == key, _record.c.status_code.is_(None)
-            )
-        )

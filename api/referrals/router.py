@@ -43,7 +43,7 @@ def _overdue_days(request: Request) -> int:
     status_code=201,
     summary="Refer: a room's staff refer a resident out; a partner refers someone in",
     responses={
-        409: {"description": "The same Idempotency-Key is still being handled"},
+        409: {"description": "A request with the same Idempotency-Key is still running"},
         422: {"description": "The Idempotency-Key was used for another body"},
     },
 )

@@ -38,7 +38,7 @@ def _etag(version: int) -> dict[str, str]:
     summary="Register help given: to a resident (by id, code or as a new one) or a group",
     responses={
         409: {
-            "description": "The same Idempotency-Key is still being handled, or the "
+            "description": "A request with the same Idempotency-Key is still running, or the "
             "resident's processing is restricted"
         },
         422: {

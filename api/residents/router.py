@@ -22,7 +22,7 @@ router = APIRouter(tags=["residents"])
     status_code=201,
     summary="Register a resident (only `room` is needed)",
     responses={
-        409: {"description": "The same Idempotency-Key is still being handled"},
+        409: {"description": "A request with the same Idempotency-Key is still running"},
         422: {"description": "The Idempotency-Key was used for another body"},
     },
 )
