@@ -184,7 +184,10 @@ def test_allowed_addresses(host, allow, expected):
 
 
 def test_several_workers_get_a_fresh_directory(monkeypatch, tmp_path):
-    monkeypatch.delenv(metrics.MULTIPROC_ENV, raising=False)
+    # set, then unset: monkeypatch then takes the variable away again at the end, so that no
+    # server a later test starts inherits a directory this test removed
+    monkeypatch.setenv(metrics.MULTIPROC_ENV, "")
+    monkeypatch.delenv(metrics.MULTIPROC_ENV)
     made = metrics.prepare_multiprocess_dir()
     assert os.environ[metrics.MULTIPROC_ENV] == str(made)
     assert made.is_dir() and not any(made.iterdir())
