@@ -12,6 +12,7 @@ import csv
 import io
 from functools import cache
 from importlib import resources
+from typing import Any
 
 # indicators, instruments, matrix domains, referral reasons and the like: code -> Dutch
 CODES: dict[str, str] = {
@@ -66,3 +67,23 @@ def labels() -> dict[str, str]:
 def label_nl(code: str) -> str:
     """The Dutch label of a code; a code without one (a room added later) shows as itself."""
     return labels().get(code, code)
+
+
+# the members whose value is a code with a Dutch label: an object holding one gets `label_nl`
+LABELLED = ("room", "activity", "indicator", "instrument", "domain", "partner", "reason")
+
+
+def with_labels(data: Any) -> Any:
+    """`data` with `label_nl` beside the code in every object that names a room, activity,
+    indicator, instrument, matrix domain, partner or reason (the first of these it holds).
+    Changes the dicts in place and returns `data`."""
+    if isinstance(data, dict):
+        code = next((data[k] for k in LABELLED if isinstance(data.get(k), str)), None)
+        if code is not None:
+            data["label_nl"] = label_nl(code)
+        for value in data.values():
+            with_labels(value)
+    elif isinstance(data, list):
+        for item in data:
+            with_labels(item)
+    return data
