@@ -23,6 +23,7 @@ from api.logging import configure as configure_logging
 from api.middleware import RequestContextMiddleware
 from api.outcomes.router import router as outcomes_router
 from api.privacy.router import router as privacy_router
+from api.public.router import router as public_router
 from api.referrals.router import router as referrals_router
 from api.registrations.router import router as registrations_router
 from api.residents.router import router as residents_router
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         budgets_router,
         outcomes_router,
         referrals_router,
+        public_router,
         webhooks_router,
         accounts_router,
         audit_router,

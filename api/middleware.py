@@ -98,7 +98,11 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 response_started = True
                 status_holder[0] = message["status"]
-                headers = [*message.get("headers", []), *_COMMON_HEADERS, *extra]
+                own = message.get("headers", [])
+                headers = [*own, *_COMMON_HEADERS, *extra]
+                # a route that says how it may be cached (the public assignments) is believed
+                if any(k.lower() == _NO_STORE[0] for k, _ in own):
+                    headers.remove(_NO_STORE)
                 if not any(k.lower() == _CSP for k, _ in headers):
                     headers.append(_API_CSP)
                 message["headers"] = headers

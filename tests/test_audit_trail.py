@@ -166,6 +166,13 @@ AUDIT: dict[str, Case] = {
     ),
     "DELETE /residents/{resident_id}/consents/{consent_id}": on(VOLUNTEER, "consent.withdraw"),
     "GET /indicators/referrals": on("stadsdeel", params={"year": 2026}),
+    # no person, account or referral in it: nothing to record
+    "GET /public/assignments": on("anonymous", params={"year": 2026}),
+    "PUT /partners/{code}/assignment": on(
+        "admin",
+        "partner.assignment",
+        json={"text": "Schuldhulp voor wie vastloopt", "activities": ["debt-and-budget"]},
+    ),
     "PUT /partners/{code}/webhook": on(
         "admin", "webhook.register", json={"url": "http://127.0.0.1:9/hook"}
     ),

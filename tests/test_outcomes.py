@@ -193,9 +193,10 @@ async def test_outcomes_as_csv_for_excel(client, year_2019):
     assert "uitkomsten-2019.csv" in response.headers["content-disposition"]
     lines = response.content.decode("utf-8").split("\r\n")
     assert lines[0].startswith("\ufeffjaar;kamer;indicator;domein;gemeten;omhoog")
-    assert "2019;multibron;participation-ladder;;;;;;;4;;" in lines  # hidden: empty
-    assert "2019;totaal;participation-ladder;;9;;;;120;6;;" in lines
-    assert "2019;totaal;became-volunteer;;;;;;;4;;" in lines
+    # hidden: empty; the Dutch labels beside the codes
+    assert "2019;multibron;participation-ladder;;;;;;;4;;;MultiBron;Participatieladder" in lines
+    assert "2019;totaal;participation-ladder;;9;;;;120;6;;;Totaal;Participatieladder" in lines
+    assert "2019;totaal;became-volunteer;;;;;;;4;;;Totaal;Nieuwe vrijwilligers" in lines
 
 
 async def test_no_one_outside_the_residents_rooms_reads_a_measurement(client):

@@ -99,6 +99,8 @@ MATRIX: dict[str, tuple[set[str], dict | None]] = {
     "POST /residents/{resident_id}/consents": (STAFF, {}),
     "DELETE /residents/{resident_id}/consents/{consent_id}": (STAFF, None),
     "GET /indicators/referrals": (DISTRICT | COORDINATOR, None),
+    "GET /public/assignments": (PUBLIC, None),
+    "PUT /partners/{code}/assignment": (ADMIN, {}),
     "PUT /partners/{code}/webhook": (ADMIN, {}),
     "GET /partners/{code}/webhook": (ADMIN, None),
     "DELETE /partners/{code}/webhook": (ADMIN, None),

@@ -23,6 +23,7 @@ from api.disclosure import Family, protect
 from api.indicators import service as indicators
 from api.indicators.periods import Period
 from api.outcomes.figures import active_volunteers
+from api.reference.labels import with_labels
 from api.rooms import service as rooms
 from api.scoping import DISTRICT_ROLES, readable_rooms
 
@@ -205,7 +206,7 @@ async def efficiency(
         "period": {"start": period.start, "end": period.end},
         "share_of_year": round(period.share_of_year, 4),
         "cooperative": figures(None) if district else None,
-        "rooms": [{"room": ref.room_slugs[r], **figures(r)} for r in shown],
+        "rooms": with_labels([{"room": ref.room_slugs[r], **figures(r)} for r in shown]),
     }
 
 
@@ -221,7 +222,7 @@ def rows(data: dict[str, Any]) -> Iterator[list[Any]]:
         scopes.append(("coöperatie", data["cooperative"]))
     for scope, f in scopes:
         for name, value in f.items():
-            if name in ("room", "reasons"):
+            if name in ("room", "label_nl", "reasons"):
                 continue
             figure = to_camel(name)
             reason = f["reasons"].get(figure)

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, PlainSerializer, WithJsonSchema
 
-from api.indicators.schemas import PeriodPublic
+from api.indicators.schemas import LabelNl, PeriodPublic
 from api.schemas import ApiModel, InputModel
 
 
@@ -190,6 +190,7 @@ class EfficiencyFigures(ApiModel):
 
 class RoomEfficiency(EfficiencyFigures):
     room: str
+    label_nl: str = LabelNl
 
 
 class Efficiency(ApiModel):

@@ -13,6 +13,7 @@ from fastapi import Request, Response
 
 from api.errors import InvalidInput
 from api.openapi import CSV_MEDIA
+from api.reference.labels import label_nl
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -68,6 +69,8 @@ def performance_rows(data: dict[str, Any]) -> Iterable[list[Any]]:
                 f["attainment"],
                 f["expected_to_date"],
                 None,
+                room["label_nl"],
+                f["label_nl"],
             ]
     for f in data["totals"]["indicators"]:
         yield [
@@ -82,6 +85,8 @@ def performance_rows(data: dict[str, Any]) -> Iterable[list[Any]]:
             f["attainment"],
             f["expected_to_date"],
             f["realised_sum_of_rooms"],
+            label_nl("totaal"),
+            f["label_nl"],
         ]
 
 
@@ -97,6 +102,8 @@ PERFORMANCE_HEADER = [
     "realisatiegraad",
     "verwacht tot nu",
     "som van de kamers",
+    "kamernaam",
+    "omschrijving",
 ]
 
 
@@ -121,4 +128,11 @@ def csv_response(content: bytes, name: str) -> Response:
         content,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+def period_name(what: str, year: int, quarter: int | None, month: int | None) -> str:
+    """A sheet's file name for its period: prestaties-2019, prestaties-2019-q1, -2019-03."""
+    return (
+        f"{what}-{year}" + (f"-q{quarter}" if quarter else "") + (f"-{month:02d}" if month else "")
     )

@@ -46,15 +46,9 @@ async def performance(
 ) -> Any:
     data = await service.performance(conn, principal, period(year, quarter, month), room)
     if wants_csv(request, format_):
-        name = (
-            f"prestaties-{year}"
-            + (f"-q{quarter}" if quarter else "")
-            + (f"-{month:02d}" if month else "")
-        )
-        return Response(
-            export.render(export.PERFORMANCE_HEADER, export.performance_rows(data)),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        name = export.period_name("prestaties", year, quarter, month)
+        return export.csv_response(
+            export.render(export.PERFORMANCE_HEADER, export.performance_rows(data)), name
         )
     return data
 

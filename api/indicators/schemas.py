@@ -9,6 +9,7 @@ from api.schemas import ApiModel, InputModel, Page
 
 Unit = Literal["services", "participants"]
 Number = int | float
+LabelNl = Field(description="The Dutch label of the code beside it", examples=["Formulieren"])
 
 
 class PeriodPublic(ApiModel):
@@ -26,6 +27,7 @@ class DisclosureControl(ApiModel):
 
 class IndicatorFigure(ApiModel):
     indicator: str = Field(description="An activity code, or unique-visitors")
+    label_nl: str = LabelNl
     unit: Unit
     target: Number | None = Field(description="The year's target, pro rata for the period")
     realised: int | None = Field(description="null: hidden (see `disclosureControl`)")
@@ -47,6 +49,7 @@ class TotalFigure(IndicatorFigure):
 
 class RoomFigures(ApiModel):
     room: str
+    label_nl: str = LabelNl
     indicators: list[IndicatorFigure]
 
 
@@ -101,6 +104,7 @@ class BreakdownRow(ApiModel):
 
 class RoomBreakdown(BreakdownRow):
     room: str
+    label_nl: str = LabelNl
 
 
 class Breakdown(ApiModel):

@@ -20,6 +20,7 @@ from api.deps import Principal
 from api.disclosure import Family, controlled, protect
 from api.indicators.models import Target
 from api.indicators.periods import Period, today
+from api.reference.labels import with_labels
 from api.registrations.models import Registration
 from api.residents.models import Resident
 from api.rooms import service as rooms
@@ -200,13 +201,15 @@ async def performance(
         )
         item["realised_sum_of_rooms"] = None if indicator in summed_hidden else sums[indicator]
         totals.append(item)
-    return {
-        "year": period.year,
-        "period": {"start": period.start, "end": period.end},
-        "disclosure_control": controlled(None if family is None else [family]),
-        "rooms": per_room,
-        "totals": {"indicators": totals},
-    }
+    return with_labels(
+        {
+            "year": period.year,
+            "period": {"start": period.start, "end": period.end},
+            "disclosure_control": controlled(None if family is None else [family]),
+            "rooms": per_room,
+            "totals": {"indicators": totals},
+        }
+    )
 
 
 AGE_BANDS = ["0-17", "18-26", "27-44", "45-66", "67+"]
@@ -338,12 +341,14 @@ async def participants_by(
             "cells": [{"group": g, "participants": cells[g]} for g in groups],
         }
 
-    return {
-        "year": period.year,
-        "period": {"start": period.start, "end": period.end},
-        "by": by,
-        "suppressed": district,
-        "disclosure_control": controlled(None if family is None else [family]),
-        "rooms": [{"room": ref.room_slugs[r], **row(r)} for r in shown_rooms],
-        "district": row(None),
-    }
+    return with_labels(
+        {
+            "year": period.year,
+            "period": {"start": period.start, "end": period.end},
+            "by": by,
+            "suppressed": district,
+            "disclosure_control": controlled(None if family is None else [family]),
+            "rooms": [{"room": ref.room_slugs[r], **row(r)} for r in shown_rooms],
+            "district": row(None),
+        }
+    )

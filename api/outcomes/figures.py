@@ -26,6 +26,7 @@ from api.base import table
 from api.deps import Principal
 from api.disclosure import MINIMUM, Family, controlled, protect
 from api.indicators.periods import Period
+from api.indicators.service import _number
 from api.outcomes.models import (
     INSTRUMENTS,
     LADDER,
@@ -35,6 +36,7 @@ from api.outcomes.models import (
     OutcomeTarget,
     Volunteering,
 )
+from api.reference.labels import label_nl, with_labels
 from api.residents.models import ResidentRoom
 from api.rooms import service as rooms
 from api.scoping import DISTRICT_ROLES, readable_rooms
@@ -191,7 +193,7 @@ async def _volunteers(conn: AsyncConnection, where: Any) -> dict[int | None, int
     return counts
 
 
-def _attainment(realised: int | None, target: int | None) -> float | None:
+def _attainment(realised: int | None, target: float | None) -> float | None:
     return round(realised / target, 3) if target and realised is not None else None
 
 
@@ -249,6 +251,8 @@ async def outcome_figures(
     ):
         agreed[(room_id, indicator)] = value
         agreed[(None, indicator)] = agreed.get((None, indicator), 0) + value
+    # a quarter's or a month's target is the year's pro rata, as in performance
+    targets = {k: _number(v * period.share_of_year) for k, v in agreed.items()}
     rows: list[int | None] = [*room_ids, None]
     served = {row: {r for r, by in pairs.rooms.items() if row is None or row in by} for row in rows}
     counts = {
@@ -272,7 +276,7 @@ async def outcome_figures(
             days = [
                 d for r, d in pairs.days[instrument].items() if r in who and changes[r] is not None
             ]
-            target = agreed.get((room_id, TARGET_OF[instrument]))
+            target = targets.get((room_id, TARGET_OF[instrument]))
             domains = ZRM_DOMAINS if instrument == ZRM else ()
             instruments.append(
                 {
@@ -300,7 +304,7 @@ async def outcome_figures(
             if families is None
             else families[BECAME_VOLUNTEER].total(room_id)
         )
-        target = agreed.get((room_id, BECAME_VOLUNTEER))
+        target = targets.get((room_id, BECAME_VOLUNTEER))
         return {
             "instruments": instruments,
             "became_volunteer": became,
@@ -308,14 +312,16 @@ async def outcome_figures(
             "became_volunteer_attainment": _attainment(became, target),
         }
 
-    return {
-        "year": period.year,
-        "period": {"start": period.start, "end": period.end},
-        "suppressed": district,
-        "disclosure_control": controlled(None if families is None else families.values()),
-        "rooms": [{"room": ref.room_slugs[r], **figures(r)} for r in shown_rooms],
-        "totals": figures(None),
-    }
+    return with_labels(
+        {
+            "year": period.year,
+            "period": {"start": period.start, "end": period.end},
+            "suppressed": district,
+            "disclosure_control": controlled(None if families is None else families.values()),
+            "rooms": [{"room": ref.room_slugs[r], **figures(r)} for r in shown_rooms],
+            "totals": figures(None),
+        }
+    )
 
 
 OUTCOMES_HEADER = [
@@ -331,6 +337,8 @@ OUTCOMES_HEADER = [
     "doel",
     "gerealiseerd",
     "realisatiegraad",
+    "kamernaam",
+    "omschrijving",
 ]
 
 
@@ -339,13 +347,24 @@ def outcome_rows(data: dict[str, Any]) -> Iterator[list[Any]]:
     `gerealiseerd` is the figure the target counts (residents up, new volunteers)."""
     year = data["year"]
     for room, f in [*((r["room"], r) for r in data["rooms"]), ("totaal", data["totals"])]:
+        name = label_nl(room)
         for i in f["instruments"]:
             counts = [i[k] for k in MOVEMENT]
             extra = [i["median_days_between"], i["target"], i["up"], i["attainment"]]
-            yield [year, room, i["instrument"], None, *counts, *extra]
+            yield [year, room, i["instrument"], None, *counts, *extra, name, i["label_nl"]]
             for d in i["domains"]:
                 counts = [d[k] for k in MOVEMENT]
-                yield [year, room, i["instrument"], d["domain"], *counts, None, None, None, None]
+                blank = [None] * 4
+                yield [
+                    year,
+                    room,
+                    i["instrument"],
+                    d["domain"],
+                    *counts,
+                    *blank,
+                    name,
+                    d["label_nl"],
+                ]
         realised = [f["became_volunteer_target"], f["became_volunteer"]]
         yield [
             year,
@@ -354,6 +373,8 @@ def outcome_rows(data: dict[str, Any]) -> Iterator[list[Any]]:
             *[None] * 6,
             *realised,
             f["became_volunteer_attainment"],
+            name,
+            label_nl(BECAME_VOLUNTEER),
         ]
 
 

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request
 
 from api.db import Connection
 from api.deps import Coordinator, Staff
@@ -100,7 +100,8 @@ async def record_volunteering(
     "/indicators/outcomes",
     response_model=Outcomes,
     tags=["indicators"],
-    summary="Movement between first and latest measurement in a year; new volunteers; targets",
+    summary="Movement between first and latest measurement in a year, quarter or month; "
+    "new volunteers; targets pro rata",
     responses=csv_answer(),
 )
 async def outcomes(
@@ -108,15 +109,16 @@ async def outcomes(
     conn: Connection,
     principal: Readers,
     year: Year,
+    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
+    month: Annotated[int | None, Query(ge=1, le=12)] = None,
     room: Rooms = [],  # noqa: B006 - FastAPI copies defaults
     format_: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
 ) -> Any:
-    data = await figures.outcome_figures(conn, principal, period(year), room)
+    data = await figures.outcome_figures(conn, principal, period(year, quarter, month), room)
     if wants_csv(request, format_):
-        return Response(
-            export.render(figures.OUTCOMES_HEADER, figures.outcome_rows(data)),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="uitkomsten-{year}.csv"'},
+        name = export.period_name("uitkomsten", year, quarter, month)
+        return export.csv_response(
+            export.render(figures.OUTCOMES_HEADER, figures.outcome_rows(data)), name
         )
     return data
 

@@ -7,7 +7,7 @@ from uuid import UUID
 from pydantic import Field, StrictInt, ValidationInfo, WithJsonSchema, field_validator
 
 from api.indicators.periods import today
-from api.indicators.schemas import DisclosureControl, PeriodPublic
+from api.indicators.schemas import DisclosureControl, LabelNl, Number, PeriodPublic
 from api.outcomes.models import LADDER, ZRM, ZRM_DOMAINS
 from api.residents.schemas import RoomSlug
 from api.schemas import ApiModel, InputModel, Page
@@ -154,15 +154,19 @@ class Movement(ApiModel):
 
 class DomainMovement(Movement):
     domain: str = Field(json_schema_extra={"enum": list(ZRM_DOMAINS)})
+    label_nl: str = LabelNl
 
 
 class InstrumentFigures(Movement):
     instrument: Instrument
+    label_nl: str = LabelNl
     median_days_between: float | None = Field(
         description="Median days between the first and the latest measurement; null where "
         "`measured` is hidden"
     )
-    target: int | None = Field(description="The agreed number moving up (ladder-up, zrm-up)")
+    target: Number | None = Field(
+        description="The agreed number moving up (ladder-up, zrm-up), pro rata for the period"
+    )
     attainment: float | None = Field(description="up / target; null without a target")
     domains: list[DomainMovement] = Field(
         description="The matrix per domain (first and latest score of that domain); empty for "
@@ -176,12 +180,13 @@ class OutcomeFigures(ApiModel):
     became_volunteer: int | None = Field(
         description="Residents who became a volunteer in the year; null: hidden"
     )
-    became_volunteer_target: int | None
+    became_volunteer_target: Number | None = Field(description="Pro rata for the period")
     became_volunteer_attainment: float | None
 
 
 class RoomOutcomes(OutcomeFigures):
     room: str
+    label_nl: str = LabelNl
 
 
 class Outcomes(ApiModel):

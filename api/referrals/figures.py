@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.base import table
 from api.deps import Principal
 from api.indicators.periods import Period
+from api.reference.labels import label_nl, with_labels
 from api.referrals.models import Referral
 from api.referrals.service import CLOSED, OPEN, _partner_ids
 from api.rooms import service as rooms
@@ -107,13 +108,14 @@ async def referral_figures(
                 "median_days_to_completion": _median(d["complete"]),
                 "overdue": group["overdue"],
                 "reasons": dict(group["reasons"]),
+                "reason_labels": {r: label_nl(r) for r in group["reasons"]},
             }
         )
     return {
         "year": period.year,
         "period": {"start": period.start, "end": period.end},
         "rooms": [ref.room_slugs[r] for r in room_ids],
-        "items": items,
+        "items": with_labels(items),
     }
 
 

@@ -13,6 +13,7 @@ from api.deps import Allow, Principal, Staff
 from api.errors import InvalidInput
 from api.idempotency.deps import IdempotencyKey
 from api.indicators.periods import period
+from api.indicators.schemas import LabelNl
 from api.referrals import figures, service
 from api.referrals.schemas import (
     ConsentCreate,
@@ -150,6 +151,7 @@ async def withdraw_consent(
 
 class PartnerFigures(ApiModel):
     partner: str
+    label_nl: str = LabelNl
     direction: Literal["outgoing", "incoming"]
     total: int
     by_status: dict[Status, int]
@@ -159,6 +161,9 @@ class PartnerFigures(ApiModel):
     median_days_to_completion: float | None
     overdue: int
     reasons: dict[Reason, int]
+    reason_labels: dict[Reason, str] = Field(
+        description="The Dutch label of each reason in `reasons`"
+    )
 
 
 class ReferralPeriod(ApiModel):
