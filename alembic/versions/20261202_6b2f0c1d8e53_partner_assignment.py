@@ -1,7 +1,7 @@
 """partner_assignment: a chain partner's assignment, published at /public/assignments
 
 Revision ID: 6b2f0c1d8e53
-Revises: d3b1e2a7c9f4
+Revises: 3f1d2c8b9a47
 Create Date: 2026-12-02 03:50:00.000000
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import api.base
 
 revision: str = '6b2f0c1d8e53'
-down_revision: str | None = 'd3b1e2a7c9f4'
+down_revision: str | None = '3f1d2c8b9a47'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
