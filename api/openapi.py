@@ -189,6 +189,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("DELETE", "/partners/{code}/webhook"): "removeWebhook",
     ("GET", "/partners/{code}/webhook/deliveries"): "listWebhookDeliveries",
     ("GET", "/referrals"): "listReferrals",
+    ("GET", "/reports/accountability"): "getAccountabilityReport",
     ("POST", "/referrals"): "createReferral",
     ("GET", "/referrals/{referral_id}"): "getReferral",
     ("POST", "/referrals/{referral_id}/transitions"): "moveReferral",

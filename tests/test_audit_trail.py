@@ -166,6 +166,7 @@ AUDIT: dict[str, Case] = {
     ),
     "DELETE /residents/{resident_id}/consents/{consent_id}": on(VOLUNTEER, "consent.withdraw"),
     "GET /indicators/referrals": on("stadsdeel", params={"year": 2026}),
+    "GET /reports/accountability": on("stadsdeel", params={"year": 2019}),
     "PUT /partners/{code}/webhook": on(
         "admin", "webhook.register", json={"url": "http://127.0.0.1:9/hook"}
     ),

@@ -99,6 +99,7 @@ MATRIX: dict[str, tuple[set[str], dict | None]] = {
     "POST /residents/{resident_id}/consents": (STAFF, {}),
     "DELETE /residents/{resident_id}/consents/{consent_id}": (STAFF, None),
     "GET /indicators/referrals": (DISTRICT | COORDINATOR, None),
+    "GET /reports/accountability": (DISTRICT | COORDINATOR, None),
     "PUT /partners/{code}/webhook": (ADMIN, {}),
     "GET /partners/{code}/webhook": (ADMIN, None),
     "DELETE /partners/{code}/webhook": (ADMIN, None),
