@@ -80,20 +80,28 @@ def per_quarter(
         [x for x, _ in shown], [v for _, v in shown], color=GREEN, marker="o", label="Bezoekers"
     )
     right.set_ylabel("Unieke bezoekers")
-    right.set_ylim(bottom=0)
+    right.set_ylim(bottom=0, top=max([v for _, v in shown], default=1) * 1.15)
+    ax.set_ylim(top=max([v for v in services if v is not None], default=1) * 1.15)
     handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
-    ax.legend(handles, ["Diensten", "Unieke bezoekers"], fontsize=7, loc="upper left")
+    ax.legend(
+        handles,
+        ["Diensten", "Unieke bezoekers"],
+        fontsize=7,
+        ncols=2,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12),
+    )
     return _svg(fig, "quarters")
 
 
 def money(income: Sequence[tuple[str, float]], costs: Sequence[tuple[str, float]]) -> str:
     """Two stacked bars: income by source against costs by category."""
-    fig = Figure(figsize=(7.2, 3.2))
+    fig = Figure(figsize=(7.2, 4.2))
     ax = fig.subplots()
     for x, parts in ((0, income), (1, costs)):
         bottom = 0.0
         for i, (label, amount) in enumerate(parts):
-            colour = PALETTE[(i + (0 if x == 0 else 4)) % len(PALETTE)]
+            colour = PALETTE[(i + (0 if x == 0 else len(income))) % len(PALETTE)]
             ax.bar(x, amount, 0.5, bottom=bottom, color=colour, label=label)
             bottom += amount
     ax.set_xticks([0, 1], ["Inkomsten", "Kosten"])
@@ -101,6 +109,6 @@ def money(income: Sequence[tuple[str, float]], costs: Sequence[tuple[str, float]
     ax.yaxis.set_major_formatter(
         lambda v, _: f"€ {v:,.0f}".replace(",", ".")  # Dutch thousands
     )
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    ax.legend(fontsize=7, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.1))
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig, "money")

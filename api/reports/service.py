@@ -323,8 +323,26 @@ async def accountability(
         "outcomes_note": outs["disclosure_control"],
         "referrals": referral_rows,
         "outcomes": outcome_scopes,
-        "money": money_scopes,
+        "cooperative": money_scopes[0] if eff["cooperative"] is not None else None,
+        "money_rooms": _per_room(
+            money_scopes[1:] if eff["cooperative"] is not None else money_scopes
+        ),
         "share_of_year": show(eff["share_of_year"], "percent1"),
         "charts": drawn,
         "hidden": HIDDEN,
     }
+
+
+def _per_room(scopes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rooms' money side by side: a line per figure, a column per room, and per line the
+    reasons its missing figures are missing."""
+    if not scopes:
+        return {"rooms": [], "lines": []}
+    lines = []
+    for n, (label, _) in enumerate(scopes[0]["lines"]):
+        cells = [scope["lines"][n][1] for scope in scopes]
+        reasons = dict.fromkeys(c["reason"] for c in cells if c["figure"].hidden and c["reason"])
+        lines.append(
+            {"label": label, "cells": [c["figure"] for c in cells], "reasons": list(reasons)}
+        )
+    return {"rooms": [scope["name"] for scope in scopes], "lines": lines}
