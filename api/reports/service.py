@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -16,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.budgets import efficiency as money
 from api.deps import Principal
 from api.indicators import service as indicators
-from api.indicators.periods import period
+from api.indicators.periods import period, today
 from api.outcomes import figures as outcomes
 from api.referrals import figures as referrals
-from api.reports import charts, labels
+from api.reports import labels
 from api.reports.labels import COST_CATEGORIES
 from api.scoping import DISTRICT_ROLES
 
@@ -293,6 +292,8 @@ async def accountability(
     ]
 
     def draw() -> dict[str, str | None]:
+        from api.reports import charts  # matplotlib loads on the first document, not at start
+
         return {
             "attainment": charts.attainment(
                 room_names, [dutch(a) for a in activities], attainment_values
@@ -314,7 +315,7 @@ async def accountability(
         "period_name": period_name(year, quarter),
         "start": when.start,
         "end": when.end,
-        "made_on": date.today(),
+        "made_on": today(),
         "district": district,
         "role": principal.role,
         "rooms": room_names,
