@@ -26,6 +26,7 @@ from api.privacy.router import router as privacy_router
 from api.public.router import router as public_router
 from api.referrals.router import router as referrals_router
 from api.registrations.router import router as registrations_router
+from api.reports.router import router as reports_router
 from api.residents.router import router as residents_router
 from api.rooms.router import router as rooms_router
 from api.security import Passwords, TokenCodec
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         outcomes_router,
         referrals_router,
         public_router,
+        reports_router,
         webhooks_router,
         accounts_router,
         audit_router,

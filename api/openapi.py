@@ -191,6 +191,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/partners/{code}/webhook/deliveries"): "listWebhookDeliveries",
     ("GET", "/public/assignments"): "listPublicAssignments",
     ("GET", "/referrals"): "listReferrals",
+    ("GET", "/reports/accountability"): "getAccountabilityReport",
     ("POST", "/referrals"): "createReferral",
     ("GET", "/referrals/{referral_id}"): "getReferral",
     ("POST", "/referrals/{referral_id}/transitions"): "moveReferral",

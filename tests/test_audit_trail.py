@@ -173,6 +173,7 @@ AUDIT: dict[str, Case] = {
         "partner.assignment",
         json={"text": "Schuldhulp voor wie vastloopt", "activities": ["debt-and-budget"]},
     ),
+    "GET /reports/accountability": on("stadsdeel", params={"year": 2019}),
     "PUT /partners/{code}/webhook": on(
         "admin", "webhook.register", json={"url": "http://127.0.0.1:9/hook"}
     ),

@@ -101,6 +101,7 @@ MATRIX: dict[str, tuple[set[str], dict | None]] = {
     "GET /indicators/referrals": (DISTRICT | COORDINATOR, None),
     "GET /public/assignments": (PUBLIC, None),
     "PUT /partners/{code}/assignment": (ADMIN, {}),
+    "GET /reports/accountability": (DISTRICT | COORDINATOR, None),
     "PUT /partners/{code}/webhook": (ADMIN, {}),
     "GET /partners/{code}/webhook": (ADMIN, None),
     "DELETE /partners/{code}/webhook": (ADMIN, None),

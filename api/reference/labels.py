@@ -46,6 +46,30 @@ CODES: dict[str, str] = {
     "other": "Anders",
     # the district as a row
     "totaal": "Totaal",
+    # counting units
+    "services": "diensten",
+    "participants": "deelnemers",
+    # referral directions and states
+    "outgoing": "uitgaand",
+    "incoming": "inkomend",
+    "sent": "verstuurd",
+    "accepted": "geaccepteerd",
+    "declined": "afgewezen",
+    "withdrawn": "ingetrokken",
+    "completed": "afgerond",
+    "no_show": "niet verschenen",
+    # why an efficiency figure is null
+    "staff": "Personeel",
+    "not-entered": "niet ingevoerd",
+    "not-kept-per-room": "niet per kamer bijgehouden",
+    "no-budget": "geen begroting voor dit jaar",
+    "joint-grant": "gezamenlijke subsidie voor meerdere kamers",
+    "hidden": "verborgen (onthullingscontrole)",
+    "no-costs": "geen kosten",
+    "no-fte": "geen fte",
+    "no-visitors": "geen bezoekers",
+    "no-target": "geen doel afgesproken",
+    "no-services": "geen diensten",
 }
 
 
