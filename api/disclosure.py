@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MINIMUM = 5
+WIDTH = 3  # every hidden count of someone still ranges over at least this much
 Row = int | None  # a room id, or None for the district
 Key = tuple[Row, str]
 TOTAL = "total"
@@ -150,8 +151,20 @@ class _State:
         if sum(1 for s in every if self.unknown(s) and self.value(s) > 0) < 2:
             return False
         if line.people and not self.unknown(line.total):
-            return sum(self.value(s) for s in line.members if self.unknown(s)) >= MINIMUM
-        return True
+            if sum(self.value(s) for s in line.members if self.unknown(s)) < MINIMUM:
+                return False
+        # company: each hidden count has other hidden counts beside it in the line worth at
+        # least WIDTH people, so that the line cannot pin it to a narrower range (two hidden
+        # 1s beside a hidden 4 would leave a count of 1 to 4 known to within 2). A hidden
+        # total beside one hidden count is its mirror (the same people): that line adds
+        # nothing, and the count's protection comes from its other lines.
+        unknown = [s for s in line.members if self.unknown(s)]
+        if self.unknown(line.total) and sum(1 for s in unknown if self.value(s)) <= 1:
+            return True
+        company = sum(self.value(s) for s in unknown)
+        return all(
+            company - self.value(s) >= WIDTH for s in unknown if self.hidden(s) and self.value(s)
+        )
 
     def candidate(self, line: _Line) -> Slot | None:
         shown = [s for s in line.members if not self.unknown(s) and self.value(s) > 0]

@@ -13,6 +13,7 @@ part in something."""
 from __future__ import annotations
 
 import itertools
+import os
 import time
 import uuid
 from collections import defaultdict
@@ -418,7 +419,7 @@ def test_no_hidden_count_can_be_worked_out_from_everything_the_district_sees(db,
     started, seen = time.monotonic(), {"hidden": 0, "checked": 0, "narrowest": float("inf")}
 
     @settings(
-        max_examples=20,
+        max_examples=int(os.environ.get("BWK_DISCLOSURE_EXAMPLES", "20")),
         deadline=None,
         suppress_health_check=list(HealthCheck),
         database=None,
