@@ -150,9 +150,9 @@ class _State:
             return True
         if sum(1 for s in every if self.unknown(s) and self.value(s) > 0) < 2:
             return False
-        if line.people and not self.unknown(line.total):
-            if sum(self.value(s) for s in line.members if self.unknown(s)) < MINIMUM:
-                return False
+        hidden_sum = sum(self.value(s) for s in line.members if self.unknown(s))
+        if line.people and not self.unknown(line.total) and hidden_sum < MINIMUM:
+            return False
         # company: each hidden count has other hidden counts beside it in the line worth at
         # least WIDTH people, so that the line cannot pin it to a narrower range (two hidden
         # 1s beside a hidden 4 would leave a count of 1 to 4 known to within 2). A hidden
