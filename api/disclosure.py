@@ -19,6 +19,10 @@ domain (up, same, down; `measured` the row total) and one for `becameVolunteer`.
    the rooms'. A line with a hidden count of someone needs at least two hidden non-zero
    counts, and, while its total is shown, hidden counts that add up to 5 or more: the total
    minus the shown counts is their sum, and a sum under 5 would be a small count itself.
+   And each hidden count has hidden company in the line: the other hidden counts beside it
+   add up to at least 3 people (WIDTH), or the line and its neighbours could pin it down
+   (two hidden 1s beside a hidden 4 left a count known to within 2). A hidden total beside a
+   single hidden count is its mirror, the same people, and asks nothing of the line.
    Where a line falls short, the smallest non-zero shown count is hidden too, preferring one
    whose other line has hidden counts already (so hidden counts form rectangles); the line's
    total only when nothing else is left.
