@@ -182,11 +182,20 @@ async def test_efficiency_csv_opens_in_excel_with_negative_balances_as_numbers(c
     assert response.status_code == 200
     assert "doelmatigheid-2019.csv" in response.headers["content-disposition"]
     text = response.content.decode("utf-8")
-    assert text.startswith("\ufeffjaar;van;tot en met;kamer;cijfer;onderdeel;waarde;reden\r\n")
+    assert text.startswith(
+        "\ufeffjaar;van;tot en met;kamer;cijfer;onderdeel;waarde;reden;kamernaam;toelichting\r\n"
+    )
     lines = text.lstrip("\ufeff").split("\r\n")
-    assert "2019;2019-01-01;2019-12-31;coöperatie;balance;;-27088,00;" in lines
-    assert "2019;2019-01-01;2019-12-31;coöperatie;costsByCategory;staff;340188,00;" in lines
-    assert "2019;2019-01-01;2019-12-31;multibron;income;;;not-kept-per-room" in lines
+    assert "2019;2019-01-01;2019-12-31;coöperatie;balance;;-27088,00;;coöperatie;" in lines
+    assert (
+        "2019;2019-01-01;2019-12-31;coöperatie;costsByCategory;staff;340188,00;;coöperatie;"
+        in lines
+    )
+    # the reason's code and its Dutch words, the room's slug and its name
+    assert (
+        "2019;2019-01-01;2019-12-31;multibron;income;;;not-kept-per-room;MultiBron;"
+        "niet per kamer bijgehouden" in lines
+    )
 
 
 def _as_input(budget):

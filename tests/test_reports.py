@@ -139,10 +139,7 @@ async def test_every_figure_of_the_year_equals_the_json(client, year):
 
 
 async def test_a_quarter_equals_the_json_too_and_takes_the_money_pro_rata(client, year):
-    # /indicators/outcomes answers per year (until it answers per quarter): not compared here
-    doc, answers, _ = await _compare(
-        client, "stadsdeel", {"year": 2019, "quarter": 2}, skip={"outcomes"}
-    )
+    doc, answers, _ = await _compare(client, "stadsdeel", {"year": 2019, "quarter": 2})
     assert answers["performance"]["period"] == {"start": "2019-04-01", "end": "2019-06-30"}
     assert doc.figures["efficiency:cooperative.fte"] == "6,4"  # a rate, not pro rata
     assert doc.figures["efficiency:cooperative.income"] != "€ 399.500,00"

@@ -23,7 +23,7 @@ from api.disclosure import Family, protect
 from api.indicators import service as indicators
 from api.indicators.periods import Period
 from api.outcomes.figures import active_volunteers
-from api.reference.labels import with_labels
+from api.reference.labels import label_nl, with_labels
 from api.rooms import service as rooms
 from api.scoping import DISTRICT_ROLES, readable_rooms
 
@@ -210,7 +210,10 @@ async def efficiency(
     }
 
 
-HEADER = ["jaar", "van", "tot en met", "kamer", "cijfer", "onderdeel", "waarde", "reden"]
+HEADER = [
+    "jaar", "van", "tot en met", "kamer", "cijfer", "onderdeel", "waarde", "reden", "kamernaam",
+    "toelichting",
+]  # fmt: skip
 _PARTS = {"income_by_source": "source", "costs_by_category": "category"}
 
 
@@ -237,6 +240,10 @@ def rows(data: dict[str, Any]) -> Iterator[list[Any]]:
                         part[_PARTS[name]],
                         part["amount"],
                         None,
+                        label_nl(scope),
+                        None,
                     ]
             else:
-                yield [data["year"], start, end, scope, figure, None, value, reason]
+                explained = label_nl(reason) if reason else None
+                row = [data["year"], start, end, scope, figure, None, value, reason]
+                yield [*row, label_nl(scope), explained]

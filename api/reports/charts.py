@@ -80,8 +80,9 @@ def per_quarter(
         [x for x, _ in shown], [v for _, v in shown], color=GREEN, marker="o", label="Bezoekers"
     )
     right.set_ylabel("Unieke bezoekers")
-    right.set_ylim(bottom=0, top=max([v for _, v in shown], default=1) * 1.15)
-    ax.set_ylim(top=max([v for v in services if v is not None], default=1) * 1.15)
+    # an axis of only zeros still gets a height (matplotlib warns on a flat one)
+    right.set_ylim(bottom=0, top=max([v for _, v in shown] + [1]) * 1.15)
+    ax.set_ylim(bottom=0, top=max([v for v in services if v is not None] + [1]) * 1.15)
     handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
     ax.legend(
         handles,
