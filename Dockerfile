@@ -21,6 +21,8 @@ COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 # Import api from /app (the code that was copied), beside alembic.ini and alembic/.
 ENV PYTHONPATH=/app
+# matplotlib (the accountability charts) keeps its font cache here, not in a missing home
+ENV MPLCONFIGDIR=/tmp/matplotlib
 ENV BWK_MODE=production
 WORKDIR /app
 COPY alembic.ini ./
