@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Sequence
-from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar
 
 import orjson
 from fastapi import Query
@@ -75,6 +75,13 @@ class Problem(BaseModel):
     invalidParams: list[InvalidParam] | None = None
 
 
+# the figures' query parameters: a year, rooms, and JSON or CSV
+Year = Annotated[int, Query(ge=2000, le=2100, examples=[2019])]
+Rooms = Annotated[
+    list[str],
+    Query(max_length=20, description="Room slugs (repeatable); default: every room you may see"),
+]
+CsvFormat = Annotated[Literal["json", "csv"] | None, Query(alias="format")]
 Limit = Annotated[int, Query(ge=1, le=500, description="How many items a page holds (1 to 500).")]
 Cursor = Annotated[
     str | None,

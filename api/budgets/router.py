@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import ValidationError
@@ -16,13 +16,13 @@ from api.errors import InvalidInput
 from api.indicators import export
 from api.indicators.periods import period
 from api.openapi import CSV_MEDIA, csv_answer, csv_body
+from api.schemas import CsvFormat, Rooms, Year
 
 router = APIRouter(tags=["indicators"])
 
 District = Annotated[Principal, Depends(Allow("stadsdeel", "admin"))]
 Counters = Annotated[Principal, Depends(Allow("stadsdeel", "admin", "coordinator"))]
 YearPath = Annotated[int, Path(ge=2000, le=2100, examples=[2019])]
-Format = Annotated[Literal["json", "csv"] | None, Query(alias="format")]
 
 
 @router.get(
@@ -36,7 +36,7 @@ async def get_budget(
     conn: Connection,
     principal: District,
     year: YearPath,
-    format_: Format = None,
+    format_: CsvFormat = None,
 ) -> Any:
     data = await service.budget(conn, year)
     if export.wants_csv(request, format_):
@@ -84,15 +84,10 @@ async def efficiency(
     request: Request,
     conn: Connection,
     principal: Counters,
-    year: Annotated[int, Query(ge=2000, le=2100, examples=[2019])],
+    year: Year,
     quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
-    room: Annotated[
-        list[str],
-        Query(
-            max_length=20, description="Room slugs (repeatable); default: every room you may see"
-        ),
-    ] = [],  # noqa: B006 - FastAPI copies defaults
-    format_: Format = None,
+    room: Rooms = [],  # noqa: B006 - FastAPI copies defaults
+    format_: CsvFormat = None,
 ) -> Any:
     data = await figures.efficiency(conn, principal, period(year, quarter), room)
     if export.wants_csv(request, format_):

@@ -15,17 +15,12 @@ from api.indicators.export import wants_csv
 from api.indicators.periods import period
 from api.indicators.schemas import Breakdown, Performance, TargetPage, TargetSet
 from api.openapi import CSV_MEDIA, csv_answer, csv_body
-from api.schemas import Cursor, Limit
+from api.schemas import CsvFormat, Cursor, Limit, Rooms, Year
 
 router = APIRouter(tags=["indicators"])
 
 Readers = Annotated[Principal, Depends(Allow("stadsdeel", "admin", "coordinator", "volunteer"))]
 District = Annotated[Principal, Depends(Allow("stadsdeel", "admin"))]
-Year = Annotated[int, Query(ge=2000, le=2100, examples=[2019])]
-Rooms = Annotated[
-    list[str],
-    Query(max_length=20, description="Room slugs (repeatable); default: every room you may see"),
-]
 
 
 @router.get(
@@ -42,7 +37,7 @@ async def performance(
     quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
     month: Annotated[int | None, Query(ge=1, le=12)] = None,
     room: Rooms = [],  # noqa: B006 - FastAPI copies defaults
-    format_: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
+    format_: CsvFormat = None,
 ) -> Any:
     data = await service.performance(conn, principal, period(year, quarter, month), room)
     if wants_csv(request, format_):
@@ -84,7 +79,7 @@ async def list_targets(
     room: Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-    format_: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
+    format_: CsvFormat = None,
 ) -> Any:
     if wants_csv(request, format_):
         name = f"doelen-{year}" if year else "doelen"

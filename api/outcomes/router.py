@@ -4,7 +4,7 @@ and the outcome targets (the district, and the rooms for their own)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request
@@ -13,8 +13,9 @@ from api.db import Connection
 from api.deps import Coordinator, Staff
 from api.errors import InvalidInput
 from api.indicators import export, targets
+from api.indicators.export import wants_csv
 from api.indicators.periods import period
-from api.indicators.router import District, Readers, Rooms, Year, wants_csv
+from api.indicators.router import District, Readers
 from api.openapi import csv_answer
 from api.outcomes import figures, service
 from api.outcomes.schemas import (
@@ -28,7 +29,7 @@ from api.outcomes.schemas import (
     VolunteeringPage,
     VolunteeringRecorded,
 )
-from api.schemas import Cursor, Limit, decode_cursor, page
+from api.schemas import CsvFormat, Cursor, Limit, Rooms, Year, decode_cursor, page
 
 router = APIRouter(tags=["outcomes"])
 RESTRICTED: dict[int | str, dict[str, Any]] = {
@@ -112,7 +113,7 @@ async def outcomes(
     quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
     month: Annotated[int | None, Query(ge=1, le=12)] = None,
     room: Rooms = [],  # noqa: B006 - FastAPI copies defaults
-    format_: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
+    format_: CsvFormat = None,
 ) -> Any:
     data = await figures.outcome_figures(conn, principal, period(year, quarter, month), room)
     if wants_csv(request, format_):
