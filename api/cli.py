@@ -168,7 +168,7 @@ def users_add(
     """Add an account; its generated password is printed once."""
     from api.accounts import service
     from api.accounts.schemas import UserCreate
-    from api.deps import SYSTEM
+    from api.caller import SYSTEM
     from api.security import Passwords
 
     settings = _settings()
@@ -192,7 +192,7 @@ def clients_add(
     """Add a partner system's API client; its secret is printed once."""
     from api.accounts import service
     from api.accounts.schemas import ClientCreate
-    from api.deps import SYSTEM
+    from api.caller import SYSTEM
     from api.security import Passwords
 
     settings = _settings()
@@ -217,7 +217,7 @@ def import_list(
 
     from rich.progress import Progress
 
-    from api.deps import SYSTEM
+    from api.caller import SYSTEM
     from api.errors import AppError
     from api.registrations import service
     from api.registrations.importing import ImportFormatError, read_csv
@@ -264,7 +264,7 @@ def retention_run(
     months: int = typer.Option(0, help="No contact for this long (default BWK_RETENTION_MONTHS)"),
 ) -> None:
     """Anonymise residents with no contact for a long time; purge expired records."""
-    from api.deps import SYSTEM
+    from api.caller import SYSTEM
     from api.privacy import service
 
     settings = _settings()

@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.accounts.models import UserAccount, UserRoom
 from api.base import table
-from api.deps import Principal
+from api.caller import Principal
 from api.errors import Forbidden, InvalidInput, NotFound
 from api.referrals.models import Referral
 from api.registrations.models import Registration

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 import api.models
+from api.caller import SYSTEM
 from api.cli import app as cli
-from api.deps import SYSTEM
 from api.main import create_app
 from api.privacy import service as privacy
 from api.residents import codes

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 from starlette.testclient import TestClient
 
-from api.indicators.periods import period as make_period
+from api.calendar import period as make_period
 from api.main import create_app
 from api.outcomes.models import Assessment, Volunteering
 from api.registrations.models import Registration

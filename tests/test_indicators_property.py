@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from api.indicators.periods import period
+from api.calendar import period
 from api.main import create_app
 from api.registrations.models import Registration
 from api.residents.models import Resident, ResidentRoom

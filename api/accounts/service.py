@@ -15,7 +15,7 @@ from api.accounts.models import PartnerClient, UserAccount, UserRoom
 from api.audit.service import record, record_many
 from api.auth.models import AuthSession
 from api.base import table, utcnow
-from api.deps import Principal
+from api.caller import Principal
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from api.rooms.models import Partner, Room
 from api.scoping import ROOM_ROLES, readable_users

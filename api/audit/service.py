@@ -13,7 +13,7 @@ from api.audit.models import AuditEvent
 from api.base import table, utcnow
 
 if TYPE_CHECKING:
-    from api.deps import Principal
+    from api.caller import Principal
 
 audit_event: Table = table(AuditEvent)
 

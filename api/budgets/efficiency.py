@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.budgets import service as budgets
 from api.budgets.models import COST_CATEGORIES
-from api.deps import Principal
+from api.calendar import Period
+from api.caller import Principal
 from api.disclosure import Family, protect
 from api.indicators import service as indicators
-from api.indicators.periods import Period
 from api.outcomes.figures import active_volunteers
 from api.reference.labels import label_nl, with_labels
 from api.rooms import service as rooms

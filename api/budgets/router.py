@@ -10,11 +10,12 @@ from pydantic import ValidationError
 from api.budgets import efficiency as figures
 from api.budgets import service, sheet
 from api.budgets.schemas import Budget, BudgetChange, BudgetSet, Efficiency
+from api.calendar import period
+from api.caller import Principal
 from api.db import Connection
-from api.deps import Allow, Principal
+from api.deps import Allow
 from api.errors import InvalidInput
 from api.indicators import export
-from api.indicators.periods import period
 from api.openapi import CSV_MEDIA, csv_answer, csv_body
 from api.schemas import CsvFormat, Rooms, Year
 

@@ -16,9 +16,9 @@ from api.audit.service import record
 from api.base import table
 from api.budgets.models import BudgetLine, StaffAllocation, SubsidyGrant, SubsidyGrantRoom
 from api.budgets.schemas import BudgetSet
-from api.deps import Principal
+from api.calendar import today
+from api.caller import Principal
 from api.errors import InvalidInput, NotFound
-from api.indicators.periods import today
 from api.rooms import service as rooms
 
 _line: Table = table(BudgetLine)

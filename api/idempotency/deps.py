@@ -13,8 +13,8 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.service import record
+from api.caller import Principal
 from api.db import Connection
-from api.deps import Principal
 from api.idempotency import service
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")

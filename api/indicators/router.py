@@ -7,12 +7,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import ValidationError
 
+from api.calendar import period
+from api.caller import Principal
 from api.db import Connection
-from api.deps import Allow, Principal
+from api.deps import Allow
 from api.errors import InvalidInput
 from api.indicators import export, service, targets
 from api.indicators.export import wants_csv
-from api.indicators.periods import period
 from api.indicators.schemas import Breakdown, Performance, TargetPage, TargetSet
 from api.openapi import CSV_MEDIA, csv_answer, csv_body
 from api.schemas import CsvFormat, Cursor, Limit, Rooms, Year

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import disclosure
 from api.base import table
-from api.deps import Principal
+from api.calendar import Period, today
+from api.caller import Principal
 from api.disclosure import Family, controlled, protect
 from api.indicators.models import Target
-from api.indicators.periods import Period, today
 from api.reference.labels import with_labels
 from api.registrations.models import Registration
 from api.residents.models import Resident

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.service import record
 from api.base import table
-from api.deps import Principal
+from api.caller import Principal
 from api.errors import InvalidInput
 from api.indicators.models import Target
 from api.indicators.service import UNIQUE_VISITORS

@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import disclosure
 from api.base import table
-from api.deps import Principal
+from api.calendar import Period
+from api.caller import Principal
 from api.disclosure import MINIMUM, Family, controlled, protect
-from api.indicators.periods import Period
 from api.indicators.service import _number
 from api.outcomes.models import (
     INSTRUMENTS,

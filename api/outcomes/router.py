@@ -9,12 +9,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request
 
+from api.calendar import period
 from api.db import Connection
 from api.deps import Coordinator, Staff
 from api.errors import InvalidInput
 from api.indicators import export, targets
 from api.indicators.export import wants_csv
-from api.indicators.periods import period
 from api.indicators.router import District, Readers
 from api.openapi import csv_answer
 from api.outcomes import figures, service

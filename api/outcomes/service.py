@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.service import record
 from api.base import table, utcnow
-from api.deps import Principal
+from api.caller import Principal
 from api.errors import Conflict, InvalidInput
 from api.indicators import targets
 from api.outcomes.models import LADDER, VOLUNTEERING_RUNG, Assessment, OutcomeTarget, Volunteering

@@ -24,7 +24,7 @@ from api.audit.models import AuditEvent
 from api.audit.service import record
 from api.auth.models import AuthSession, LoginFailure
 from api.base import table, utcnow
-from api.deps import Principal
+from api.caller import Principal
 from api.idempotency.models import IdempotencyRecord
 from api.outcomes import service as outcomes
 from api.referrals.models import Consent, Referral, ReferralEvent

@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.audit.service import record
 from api.base import table, utcnow
 from api.budgets import service as budgets
-from api.deps import SYSTEM, Principal
+from api.calendar import period, today
+from api.caller import SYSTEM, Principal
 from api.errors import InvalidInput, NotFound
 from api.indicators import service as indicators
-from api.indicators.periods import period, today
 from api.public.models import PartnerAssignment
 from api.reference.labels import label_nl
 from api.rooms import service as rooms

@@ -11,8 +11,8 @@ from sqlalchemy import Table, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.base import table
-from api.deps import Principal
-from api.indicators.periods import Period
+from api.calendar import Period
+from api.caller import Principal
 from api.reference.labels import label_nl, with_labels
 from api.referrals.models import Referral
 from api.referrals.service import CLOSED, OPEN, _partner_ids
@@ -126,6 +126,6 @@ def _median(values: list[float]) -> float | None:
 def _midnight(day: date) -> Any:
     from datetime import datetime
 
-    from api.indicators.periods import AMSTERDAM
+    from api.calendar import AMSTERDAM
 
     return datetime(day.year, day.month, day.day, tzinfo=AMSTERDAM)

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 
 from api.base import utcnow
+from api.calendar import period
+from api.caller import Principal
 from api.db import Connection
-from api.deps import Allow, Principal, Staff
+from api.deps import Allow, Staff
 from api.errors import InvalidInput
 from api.idempotency.deps import IdempotencyKey
-from api.indicators.periods import period
 from api.indicators.schemas import LabelNl
 from api.referrals import figures, service
 from api.referrals.schemas import (

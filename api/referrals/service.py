@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.service import record, record_many
 from api.base import table, utcnow
-from api.deps import Principal
+from api.caller import Principal
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from api.referrals.models import Consent, Referral, ReferralEvent
 from api.residents import service as residents

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.service import record, record_many
 from api.base import table, utcnow
+from api.calendar import today
+from api.caller import Principal
 from api.db import Writes, bulk_insert, keeping
-from api.deps import Principal
 from api.errors import AppError, Conflict, InvalidInput, NotFound, PreconditionFailed
-from api.indicators.periods import today
 from api.registrations.importing import parse_import_row
 from api.registrations.models import Registration
 from api.residents import service as residents

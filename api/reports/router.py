@@ -14,8 +14,9 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.base import utcnow
+from api.caller import Principal
 from api.db import Connection
-from api.deps import Allow, Principal
+from api.deps import Allow
 from api.reports import service
 
 router = APIRouter(tags=["indicators"])

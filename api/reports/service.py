@@ -13,9 +13,9 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.budgets import efficiency as money
-from api.deps import Principal
+from api.calendar import period, today
+from api.caller import Principal
 from api.indicators import service as indicators
-from api.indicators.periods import period, today
 from api.outcomes import figures as outcomes
 from api.referrals import figures as referrals
 from api.reports import labels

@@ -22,8 +22,8 @@ from api.audit.service import audit_event, event_row
 from api.auth.models import LoginFailure
 from api.auth.service import failures_in_window, serialise_attempts
 from api.base import table, utcnow
+from api.caller import Principal
 from api.db import Writes
-from api.deps import Principal
 from api.errors import TooManyRequests, kept
 from api.residents.models import Resident
 from api.settings import Settings

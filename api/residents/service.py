@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.service import record, record_many
 from api.base import table, utcnow
+from api.caller import Principal
 from api.db import Writes, keeping
-from api.deps import Principal
 from api.errors import Conflict, InvalidInput, NotFound
 from api.residents import codes
 from api.residents.lookup import CodeLimits, reach_by_code

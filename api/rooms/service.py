@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.service import record
 from api.base import table
-from api.deps import Principal
+from api.caller import Principal
 from api.errors import InvalidInput, NotFound
 from api.rooms.models import Activity, Partner, Room, RoomActivity
 

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.audit.service import record
 from api.base import table, utcnow
-from api.deps import Principal
+from api.caller import Principal
 from api.errors import InvalidInput, NotFound
 from api.rooms.models import Partner
 from api.security import new_secret
