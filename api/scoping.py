@@ -120,7 +120,9 @@ def at_home_room(principal: Principal, home_room_id: int | None) -> bool:
     return home_room_id is None or home_room_id in principal.room_ids
 
 
-def recorded_for(principal: Principal, home_room_id: int | None, room: Any) -> ColumnElement[bool]:
+def recorded_for(
+    principal: Principal, home_room_id: int | None, room: ColumnElement[int]
+) -> ColumnElement[bool]:
     """The notes and measurements of one resident this caller may read, given the column that
     names the room that recorded them: all of them at the home room, else its rooms' own."""
     if at_home_room(principal, home_room_id):

@@ -12,7 +12,7 @@ import csv
 import io
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TypeVar
 
 # indicators, instruments, matrix domains, referral reasons and the like: code -> Dutch
 CODES: dict[str, str] = {
@@ -96,8 +96,10 @@ def label_nl(code: str) -> str:
 # the members whose value is a code with a Dutch label: an object holding one gets `label_nl`
 LABELLED = ("room", "activity", "indicator", "instrument", "domain", "partner", "reason")
 
+T = TypeVar("T")
 
-def with_labels(data: Any) -> Any:
+
+def with_labels(data: T) -> T:
     """`data` with `label_nl` beside the code in every object that names a room, activity,
     indicator, instrument, matrix domain, partner or reason (the first of these it holds).
     Changes the dicts in place and returns `data`."""
