@@ -6,7 +6,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 from alembic.config import Config
@@ -148,10 +148,13 @@ def _invalid(exc: Exception) -> list[tuple[str, str]]:
     return [(p["name"], p["reason"]) for p in params]
 
 
-def _validated(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def _validated(model: type[Body], data: dict[str, object]) -> Body:
     """The same validation as the API's request body; errors as one line per field."""
     try:
-        return model.model_validate(data).model_dump()
+        return model.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
             typer.secho(f"invalid {'.'.join(map(str, err['loc']))}: {err['msg']}", err=True)
@@ -166,7 +169,7 @@ def users_add(
     room: list[str] = typer.Option([], help="Room slug (repeat for more rooms)"),
 ) -> None:
     """Add an account; its generated password is printed once."""
-    from api.accounts import service
+    from api.accounts import users
     from api.accounts.schemas import UserCreate
     from api.caller import SYSTEM
     from api.security import Passwords
@@ -176,9 +179,7 @@ def users_add(
         UserCreate, {"username": username, "role": role, "displayName": display_name, "rooms": room}
     )
     passwords = Passwords(settings)
-    created = _run_service(
-        settings, lambda conn: service.create_user(conn, SYSTEM, passwords, body)
-    )
+    created = _run_service(settings, lambda conn: users.create_user(conn, SYSTEM, passwords, body))
     typer.echo(f"added {created['role']} {created['username']} ({created['id']})")
     typer.echo(f"password (shown once): {created['initial_password']}")
 
@@ -190,7 +191,7 @@ def clients_add(
     description: str = typer.Option(..., help="Whose system this is"),
 ) -> None:
     """Add a partner system's API client; its secret is printed once."""
-    from api.accounts import service
+    from api.accounts import clients
     from api.accounts.schemas import ClientCreate
     from api.caller import SYSTEM
     from api.security import Passwords
@@ -201,7 +202,7 @@ def clients_add(
     )
     passwords = Passwords(settings)
     created = _run_service(
-        settings, lambda conn: service.create_client(conn, SYSTEM, passwords, body)
+        settings, lambda conn: clients.create_client(conn, SYSTEM, passwords, body)
     )
     typer.echo(f"added client {created['client_id']} for {created['partner']} ({created['id']})")
     typer.echo(f"client secret (shown once): {created['client_secret']}")

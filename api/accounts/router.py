@@ -5,7 +5,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 
-from api.accounts import service
+from api.accounts import clients, users
 from api.accounts.schemas import (
     ClientCreate,
     ClientPage,
@@ -41,7 +41,7 @@ async def list_users(
     room: SlugQuery = None,
 ) -> Any:
     after = decode_cursor(cursor, str)
-    rows = await service.list_users(
+    rows = await users.list_users(
         conn, principal, limit=limit, after=after[0] if after else None, role=role, room=room
     )
     return page(rows, limit, key=lambda r: [r["username"]])
@@ -51,14 +51,12 @@ async def list_users(
 async def create_user(
     request: Request, conn: Connection, principal: AdminOrCoordinator, body: UserCreate
 ) -> Any:
-    return await service.create_user(
-        conn, principal, _passwords(request), body.model_dump(exclude_unset=False)
-    )
+    return await users.create_user(conn, principal, _passwords(request), body)
 
 
 @router.get("/users/{user_id}", response_model=UserPublic, summary="One account")
 async def get_user(conn: Connection, principal: AdminOrCoordinator, user_id: UUID) -> Any:
-    return await service.get_user(conn, principal, user_id)
+    return await users.get_user(conn, principal, user_id)
 
 
 @router.patch("/users/{user_id}", response_model=UserPublic, summary="Change an account")
@@ -69,9 +67,7 @@ async def update_user(
     user_id: UUID,
     body: UserUpdate,
 ) -> Any:
-    return await service.update_user(
-        conn, principal, _passwords(request), user_id, body.model_dump(exclude_unset=True)
-    )
+    return await users.update_user(conn, principal, _passwords(request), user_id, body)
 
 
 @router.get("/partner-clients", response_model=ClientPage, summary="Partner systems' API clients")
@@ -83,7 +79,7 @@ async def list_clients(
     partner: SlugQuery = None,
 ) -> Any:
     after = decode_cursor(cursor, str)
-    rows = await service.list_clients(
+    rows = await clients.list_clients(
         conn, limit=limit, after=after[0] if after else None, partner=partner
     )
     return page(rows, limit, key=lambda r: [r["client_id"]])
@@ -98,12 +94,12 @@ async def list_clients(
 async def create_client(
     request: Request, conn: Connection, principal: Admin, body: ClientCreate
 ) -> Any:
-    return await service.create_client(conn, principal, _passwords(request), body.model_dump())
+    return await clients.create_client(conn, principal, _passwords(request), body)
 
 
 @router.get("/partner-clients/{client_id}", response_model=ClientPublic, summary="One client")
 async def get_client(conn: Connection, _principal: Admin, client_id: UUID) -> Any:
-    return await service.get_client(conn, client_id)
+    return await clients.get_client(conn, client_id)
 
 
 @router.patch(
@@ -112,9 +108,7 @@ async def get_client(conn: Connection, _principal: Admin, client_id: UUID) -> An
 async def update_client(
     conn: Connection, principal: Admin, client_id: UUID, body: ClientUpdate
 ) -> Any:
-    return await service.update_client(
-        conn, principal, client_id, body.model_dump(exclude_unset=True)
-    )
+    return await clients.update_client(conn, principal, client_id, body)
 
 
 @router.post(
@@ -125,4 +119,4 @@ async def update_client(
 async def rotate_secret(
     request: Request, conn: Connection, principal: Admin, client_id: UUID
 ) -> Any:
-    return await service.rotate_client_secret(conn, principal, _passwords(request), client_id)
+    return await clients.rotate_client_secret(conn, principal, _passwords(request), client_id)
