@@ -17,6 +17,7 @@ from api.audit.router import router as audit_router
 from api.auth.router import router as auth_router
 from api.auth.service import Auth
 from api.budgets.router import router as budgets_router
+from api.consents.router import router as consents_router
 from api.db import make_engine
 from api.indicators.router import router as indicators_router
 from api.logging import configure as configure_logging
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         budgets_router,
         outcomes_router,
         referrals_router,
+        consents_router,
         public_router,
         reports_router,
         webhooks_router,

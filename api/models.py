@@ -11,11 +11,12 @@ from api.budgets.models import (  # noqa: F401
     SubsidyGrant,
     SubsidyGrantRoom,
 )
+from api.consents.models import Consent  # noqa: F401
 from api.idempotency.models import IdempotencyRecord  # noqa: F401
 from api.indicators.models import Target  # noqa: F401
 from api.outcomes.models import Assessment, OutcomeTarget, Volunteering  # noqa: F401
 from api.public.models import PartnerAssignment  # noqa: F401
-from api.referrals.models import Consent, Referral, ReferralEvent  # noqa: F401
+from api.referrals.models import Referral, ReferralEvent  # noqa: F401
 from api.registrations.models import Registration  # noqa: F401
 from api.residents.models import Resident, ResidentRoom  # noqa: F401
 from api.rooms.models import Activity, Partner, Room, RoomActivity  # noqa: F401

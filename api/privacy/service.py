@@ -25,9 +25,10 @@ from api.audit.service import record
 from api.auth.models import AuthSession, LoginFailure
 from api.base import table, utcnow
 from api.caller import Principal
+from api.consents.models import Consent
 from api.idempotency.models import IdempotencyRecord
 from api.outcomes import service as outcomes
-from api.referrals.models import Consent, Referral, ReferralEvent
+from api.referrals.models import Referral, ReferralEvent
 from api.registrations.models import Registration
 from api.residents import service as residents
 from api.residents.models import Resident, ResidentRoom

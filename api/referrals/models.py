@@ -1,4 +1,4 @@
-"""Referrals between a room and a chain partner, their history, and consent to share."""
+"""Referrals between a room and a chain partner, and their history."""
 
 import uuid
 from datetime import datetime
@@ -60,19 +60,3 @@ class ReferralEvent(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=30)
     note: str | None = Field(default=None, max_length=1000)
     at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
-
-
-class Consent(SQLModel, table=True):
-    __table_args__ = (Index(None, "resident_id", "partner_id"),)
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    resident_id: uuid.UUID = Field(
-        sa_column=Column(ForeignKey("resident.id", ondelete="CASCADE"), nullable=False)
-    )
-    partner_id: int = Field(sa_column=Column(Integer, ForeignKey("partner.id"), nullable=False))
-    purpose: str = Field(max_length=40)
-    text_version: str = Field(max_length=40)
-    recorded_by: uuid.UUID
-    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
-    withdrawn_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    withdrawn_by: uuid.UUID | None = Field(default=None)

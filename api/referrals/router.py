@@ -1,25 +1,22 @@
-"""/referrals, /residents/{id}/consents and /indicators/referrals."""
+"""/referrals and /indicators/referrals."""
 
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 
 from api.base import utcnow
 from api.calendar import period
 from api.caller import Principal
 from api.db import Connection
-from api.deps import Allow, Staff
+from api.deps import Allow
 from api.errors import InvalidInput
 from api.idempotency.deps import IdempotencyKey
 from api.indicators.schemas import LabelNl
 from api.referrals import figures, service
 from api.referrals.schemas import (
-    ConsentCreate,
-    ConsentPage,
-    ConsentPublic,
     Reason,
     ReferralCreate,
     ReferralPage,
@@ -114,40 +111,6 @@ async def transition(
     return await service.move(
         conn, principal, referral_id, body.model_dump(), _overdue_days(request)
     )
-
-
-@router.get(
-    "/residents/{resident_id}/consents",
-    response_model=ConsentPage,
-    summary="A resident's consents to share with partners",
-)
-async def list_consents(conn: Connection, principal: Staff, resident_id: UUID) -> Any:
-    items = await service.list_consents(conn, principal, resident_id)
-    return {"items": items, "next_cursor": None}
-
-
-@router.post(
-    "/residents/{resident_id}/consents",
-    response_model=ConsentPublic,
-    status_code=201,
-    summary="Record a resident's consent to let a partner know who is referred",
-)
-async def give_consent(
-    conn: Connection, principal: Staff, resident_id: UUID, body: ConsentCreate
-) -> Any:
-    return await service.give_consent(conn, principal, resident_id, body.model_dump())
-
-
-@router.delete(
-    "/residents/{resident_id}/consents/{consent_id}",
-    status_code=204,
-    summary="Withdraw a consent: the partner stops seeing who the person is, at once",
-)
-async def withdraw_consent(
-    conn: Connection, principal: Staff, resident_id: UUID, consent_id: UUID
-) -> Response:
-    await service.withdraw_consent(conn, principal, resident_id, consent_id)
-    return Response(status_code=204)
 
 
 class PartnerFigures(ApiModel):

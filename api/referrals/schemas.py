@@ -1,4 +1,4 @@
-"""Referrals and consents over the wire."""
+"""Referrals over the wire."""
 
 from datetime import datetime
 from typing import Literal
@@ -73,28 +73,4 @@ class ReferralPublic(ApiModel):
 
 
 class ReferralPage(Page[ReferralPublic]):
-    pass
-
-
-class ConsentCreate(InputModel):
-    partner: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=40)
-    purpose: Literal["referral"] = Field(
-        "referral", description="referral: the partner may know who is referred to it"
-    )
-    text_version: str = Field(
-        pattern=r"^[A-Za-z0-9._-]{1,40}$", description="The version of the consent text read"
-    )
-
-
-class ConsentPublic(ApiModel):
-    id: UUID
-    partner: str
-    purpose: str
-    text_version: str
-    recorded_by: UUID
-    recorded_at: datetime
-    withdrawn_at: datetime | None
-
-
-class ConsentPage(Page[ConsentPublic]):
     pass

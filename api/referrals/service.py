@@ -1,4 +1,4 @@
-"""Closed-loop referrals: who may see and move what, consent, overdue, the outbox."""
+"""Closed-loop referrals: who may see and move what, overdue, the outbox."""
 
 from __future__ import annotations
 
@@ -13,20 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.audit.service import record, record_many
 from api.base import table, utcnow
 from api.caller import Principal
+from api.consents import service as consents
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound
-from api.referrals.models import Consent, Referral, ReferralEvent
+from api.referrals.models import Referral, ReferralEvent
 from api.residents import service as residents
 from api.residents.models import Resident
 from api.rooms import service as rooms
-from api.rooms.models import Partner
 from api.scoping import readable_referrals, require_room, side_of
 from api.webhooks import outbox
 
 _ref: Table = table(Referral)
 _event: Table = table(ReferralEvent)
-_consent: Table = table(Consent)
 _resident: Table = table(Resident)
-_partner: Table = table(Partner)
 
 # (from, to) -> who may make the move
 MOVES = {
@@ -42,24 +40,6 @@ OPEN = ("sent", "accepted")
 CLOSED = ("declined", "withdrawn", "completed", "no_show")
 
 
-async def _partner_ids(conn: AsyncConnection) -> dict[str, int]:
-    rows = await conn.execute(select(_partner.c.code, _partner.c.id))
-    return {code: partner_id for code, partner_id in rows}  # noqa: C416 - Row objects
-
-
-async def _consented(conn: AsyncConnection, pairs: set[tuple[uuid.UUID, int]]) -> set[Any]:
-    if not pairs:
-        return set()
-    rows = await conn.execute(
-        select(_consent.c.resident_id, _consent.c.partner_id).where(
-            tuple_(_consent.c.resident_id, _consent.c.partner_id).in_(list(pairs)),
-            _consent.c.purpose == "referral",
-            _consent.c.withdrawn_at.is_(None),
-        )
-    )
-    return {(r.resident_id, r.partner_id) for r in rows}
-
-
 async def present(
     conn: AsyncConnection, principal: Principal, rows: list[Any], overdue_days: int
 ) -> list[dict[str, Any]]:
@@ -68,7 +48,7 @@ async def present(
     if not rows:
         return []
     ref = await rooms.reference(conn)
-    codes = {i: c for c, i in (await _partner_ids(conn)).items()}
+    codes = {i: c for c, i in (await rooms.partner_ids(conn)).items()}
     side = side_of(principal)
     history: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for e in await conn.execute(
@@ -84,7 +64,7 @@ async def present(
             }
         )
     wanted = {(r.resident_id, r.partner_id) for r in rows if r.resident_id is not None}
-    allowed = wanted if side == "room" else await _consented(conn, wanted)
+    allowed = wanted if side == "room" else await consents.consented(conn, wanted)
     people = {}
     if allowed:
         for p in await conn.execute(
@@ -126,7 +106,7 @@ async def create(
     room = ref.rooms.get(data["room"])
     if room is None:
         raise InvalidInput([("room", f"unknown room '{data['room']}'")])
-    partners = await _partner_ids(conn)
+    partners = await rooms.partner_ids(conn)
     now = utcnow()
     row: dict[str, Any] = {
         "id": uuid.uuid4(),
@@ -247,7 +227,7 @@ async def list_referrals(
         found = await rooms.room_ref(conn, room)
         query = query.where(_ref.c.room_id == (found.id if found else -1))
     if partner:
-        query = query.where(_ref.c.partner_id == (await _partner_ids(conn)).get(partner, -1))
+        query = query.where(_ref.c.partner_id == (await rooms.partner_ids(conn)).get(partner, -1))
     if overdue is not None:
         late = and_(
             _ref.c.status.in_(OPEN),
@@ -340,88 +320,3 @@ async def move(
     payload = _event_payload({**row._mapping, **values}, ref)
     await outbox.enqueue(conn, row.partner_id, "referral.status_changed", payload)
     return await get(conn, principal, referral_id, overdue_days, audit=False)
-
-
-# -- consent ------------------------------------------------------------------------------
-
-
-async def _consents_of(conn: AsyncConnection, resident_id: uuid.UUID) -> list[dict[str, Any]]:
-    codes = {i: c for c, i in (await _partner_ids(conn)).items()}
-    rows = await conn.execute(
-        select(_consent)
-        .where(_consent.c.resident_id == resident_id)
-        .order_by(_consent.c.recorded_at)
-    )
-    return [{**r._mapping, "partner": codes[r.partner_id]} for r in rows]
-
-
-async def list_consents(
-    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID
-) -> list[dict[str, Any]]:
-    await residents.get_resident(conn, principal, resident_id, audit=False)
-    await record(
-        conn,
-        actor=principal,
-        action="consent.read",
-        object_type="resident",
-        object_id=resident_id,
-        resident_id=resident_id,
-    )
-    return await _consents_of(conn, resident_id)
-
-
-async def give_consent(
-    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, data: dict[str, Any]
-) -> dict[str, Any]:
-    await residents.get_resident(conn, principal, resident_id, audit=False)
-    await residents.refuse_if_restricted(conn, resident_id)
-    partner_id = (await _partner_ids(conn)).get(data["partner"])
-    if partner_id is None:
-        raise InvalidInput([("partner", f"unknown partner '{data['partner']}'")])
-    consent_id = uuid.uuid4()
-    await conn.execute(
-        insert(_consent).values(
-            id=consent_id,
-            resident_id=resident_id,
-            partner_id=partner_id,
-            purpose=data["purpose"],
-            text_version=data["text_version"],
-            recorded_by=principal.id,
-            recorded_at=utcnow(),
-        )
-    )
-    await record(
-        conn,
-        actor=principal,
-        action="consent.give",
-        object_type="consent",
-        object_id=consent_id,
-        resident_id=resident_id,
-    )
-    # the answer shows the consent just given: consent.give says so, it is not a read
-    return next(c for c in await _consents_of(conn, resident_id) if c["id"] == consent_id)
-
-
-async def withdraw_consent(
-    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, consent_id: uuid.UUID
-) -> None:
-    await residents.get_resident(conn, principal, resident_id, audit=False)
-    done = await conn.execute(
-        update(_consent)
-        .where(
-            _consent.c.id == consent_id,
-            _consent.c.resident_id == resident_id,
-            _consent.c.withdrawn_at.is_(None),
-        )
-        .values(withdrawn_at=utcnow(), withdrawn_by=principal.id)
-    )
-    if done.rowcount != 1:
-        raise NotFound("There is no such consent in force.")
-    await record(
-        conn,
-        actor=principal,
-        action="consent.withdraw",
-        object_type="consent",
-        object_id=consent_id,
-        resident_id=resident_id,
-    )

@@ -198,6 +198,12 @@ async def activity_id(conn: AsyncConnection, code: str) -> int | None:
     return (await reference(conn, activity=code)).activities.get(code)
 
 
+async def partner_ids(conn: AsyncConnection) -> dict[str, int]:
+    """Partner code -> id."""
+    rows = await conn.execute(select(_partner.code, _partner.id))
+    return {code: partner_id for code, partner_id in rows}  # noqa: C416 - Row objects
+
+
 async def activity_units(conn: AsyncConnection) -> dict[str, str]:
     """Activity code -> the unit its target counts in, in the published order."""
     rows = await conn.execute(
