@@ -57,7 +57,7 @@ async def create(
         principal, body.model_dump(mode="json"), object_type="referral"
     ):
         return replay
-    created = await service.create(conn, principal, body.model_dump(), _overdue_days(request))
+    created = await service.create(conn, principal, body, _overdue_days(request))
     return await idempotency.complete(conn, 201, ReferralPublic, created)
 
 
@@ -108,9 +108,7 @@ async def get(request: Request, conn: Connection, principal: Parties, referral_i
 async def transition(
     request: Request, conn: Connection, principal: Parties, referral_id: UUID, body: Transition
 ) -> Any:
-    return await service.move(
-        conn, principal, referral_id, body.model_dump(), _overdue_days(request)
-    )
+    return await service.move(conn, principal, referral_id, body, _overdue_days(request))
 
 
 class PartnerFigures(ApiModel):

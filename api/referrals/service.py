@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import Table, and_, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,6 +16,7 @@ from api.caller import Principal
 from api.consents import service as consents
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from api.referrals.models import Referral, ReferralEvent
+from api.referrals.schemas import ReferralCreate, Transition
 from api.residents import service as residents
 from api.residents.models import Resident
 from api.rooms import service as rooms
@@ -100,49 +101,28 @@ async def present(
 
 
 async def create(
-    conn: AsyncConnection, principal: Principal, data: dict[str, Any], overdue_days: int
+    conn: AsyncConnection, principal: Principal, body: ReferralCreate, overdue_days: int
 ) -> dict[str, Any]:
-    ref = await rooms.reference(conn, room=data["room"])
-    room = ref.rooms.get(data["room"])
+    """A referral, sent: by a room's staff (outgoing) or by a partner (incoming)."""
+    ref = await rooms.reference(conn, room=body.room)
+    room = ref.rooms.get(body.room)
     if room is None:
-        raise InvalidInput([("room", f"unknown room '{data['room']}'")])
-    partners = await rooms.partner_ids(conn)
+        raise InvalidInput([("room", f"unknown room '{body.room}'")])
     now = utcnow()
     row: dict[str, Any] = {
         "id": uuid.uuid4(),
         "room_id": room.id,
-        "reason": data["reason"],
+        "reason": body.reason,
         "status": "sent",
         "created_by": principal.id,
         "created_at": now,
         "status_changed_at": now,
     }
     if principal.role == "partner":
-        if data.get("resident_id") is not None or data.get("partner") not in (
-            None,
-            principal.partner_code,
-        ):
-            raise InvalidInput([("residentId", "a partner refers by reason and contact")])
-        row.update(
-            direction="incoming",
-            partner_id=principal.partner_id,
-            contact=data.get("contact"),
-            partner_note=data.get("note"),
-        )
+        row.update(_incoming(principal, body))
     else:
-        require_room(principal, room, data["room"])
-        if data.get("partner") not in partners:
-            raise InvalidInput([("partner", "give the code of the partner referred to")])
-        if data.get("resident_id") is None:
-            raise InvalidInput([("residentId", "give the resident who is referred")])
-        await residents.get_resident(conn, principal, data["resident_id"], audit=False)
-        await residents.resident_for_help(conn, data["resident_id"])
-        row.update(
-            direction="outgoing",
-            partner_id=partners[data["partner"]],
-            resident_id=data["resident_id"],
-            room_note=data.get("note"),
-        )
+        require_room(principal, room, body.room)
+        row.update(await _outgoing(conn, principal, body))
     await conn.execute(insert(_ref).values(row))
     await conn.execute(
         insert(_event).values(
@@ -152,7 +132,7 @@ async def create(
             side=side_of(principal),
             actor_id=principal.id,
             at=now,
-            note=data.get("note"),
+            note=body.note,
         )
     )
     await record(
@@ -163,19 +143,67 @@ async def create(
         object_id=row["id"],
         resident_id=row.get("resident_id"),
     )
-    await outbox.enqueue(conn, row["partner_id"], "referral.created", _event_payload(row, ref))
+    payload = _event_payload(row["id"], body.room, row["direction"], "sent", now)
+    await outbox.enqueue(conn, row["partner_id"], "referral.created", payload)
     return await get(conn, principal, row["id"], overdue_days, audit=False)
 
 
-def _event_payload(row: dict[str, Any], ref: Any) -> dict[str, Any]:
-    # ids and states only: who the person is, the partner asks for (consent is checked then)
+def _incoming(principal: Principal, body: ReferralCreate) -> dict[str, Any]:
+    """A partner's referral in: by reason and contact, to no one but itself."""
+    if body.resident_id is not None or body.partner not in (None, principal.partner_code):
+        raise InvalidInput([("residentId", "a partner refers by reason and contact")])
+    return {
+        "direction": "incoming",
+        "partner_id": principal.partner_id,
+        "contact": body.contact,
+        "partner_note": body.note,
+    }
+
+
+async def _outgoing(
+    conn: AsyncConnection, principal: Principal, body: ReferralCreate
+) -> dict[str, Any]:
+    """A room's referral out: a resident it may see, who may be helped, to a known partner."""
+    partner_id = (await rooms.partner_ids(conn)).get(body.partner or "")
+    if partner_id is None:
+        raise InvalidInput([("partner", "give the code of the partner referred to")])
+    if body.resident_id is None:
+        raise InvalidInput([("residentId", "give the resident who is referred")])
+    await residents.get_resident(conn, principal, body.resident_id, audit=False)
+    await residents.resident_for_help(conn, body.resident_id)
+    return {
+        "direction": "outgoing",
+        "partner_id": partner_id,
+        "resident_id": body.resident_id,
+        "room_note": body.note,
+    }
+
+
+class _ReferralState(TypedDict):
+    id: str
+    room: str
+    direction: str
+    status: str
+    at: str
+
+
+class ReferralEventPayload(TypedDict):
+    """What a partner's webhook is told: ids and states only (who the person is, the partner
+    asks for; consent is checked then)."""
+
+    referral: _ReferralState
+
+
+def _event_payload(
+    referral_id: uuid.UUID, room: str, direction: str, status: str, at: datetime
+) -> ReferralEventPayload:
     return {
         "referral": {
-            "id": str(row["id"]),
-            "room": ref.room_slugs[row["room_id"]],
-            "direction": row["direction"],
-            "status": row["status"],
-            "at": row["status_changed_at"].isoformat(),
+            "id": str(referral_id),
+            "room": room,
+            "direction": direction,
+            "status": status,
+            "at": at.isoformat(),
         }
     }
 
@@ -259,9 +287,10 @@ async def move(
     conn: AsyncConnection,
     principal: Principal,
     referral_id: uuid.UUID,
-    data: dict[str, Any],
+    body: Transition,
     overdue_days: int,
 ) -> dict[str, Any]:
+    """One step in the lifecycle, by the side that may take it; the partner is told."""
     row = (
         await conn.execute(readable_referrals(principal).where(_ref.c.id == referral_id))
     ).first()
@@ -269,28 +298,17 @@ async def move(
         raise NotFound("There is no such referral of yours.")
     # a restricted resident's referral stays as it is (GDPR art. 18)
     await residents.refuse_if_restricted(conn, row.resident_id)
-    to = data["to"]
-    who = MOVES.get((row.status, to))
-    if who is None:
-        raise Conflict(f"A referral that is {row.status} cannot become {to}.")
+    to = body.to
     side = side_of(principal)
-    sender = "room" if row.direction == "outgoing" else "partner"
-    if (who == "sender") != (side == sender):
-        raise Forbidden(f"Only the {who} of a referral may make it {to}.")
-    if to in NEEDS_REASON and not data.get("reason"):
-        raise InvalidInput([("reason", f"say why the referral is {to}")])
+    _check_move(row.status, to, row.direction, side, body.reason)
     now = utcnow()
-    values: dict[str, Any] = {
-        "status": to,
-        "status_changed_at": now,
-        "outcome_reason": data.get("reason"),
-    }
+    values: dict[str, Any] = {"status": to, "status_changed_at": now, "outcome_reason": body.reason}
     if to == "accepted":
         values["accepted_at"] = now
     if to in CLOSED:
         values["closed_at"] = now
-    if data.get("note"):
-        values["room_note" if side == "room" else "partner_note"] = data["note"]
+    if body.note:
+        values["room_note" if side == "room" else "partner_note"] = body.note
     moved = await conn.execute(
         update(_ref).where(_ref.c.id == referral_id, _ref.c.status == row.status).values(values)
     )
@@ -303,8 +321,8 @@ async def move(
             status=to,
             side=side,
             actor_id=principal.id,
-            reason=data.get("reason"),
-            note=data.get("note"),
+            reason=body.reason,
+            note=body.note,
             at=now,
         )
     )
@@ -317,6 +335,18 @@ async def move(
         resident_id=row.resident_id,
     )
     ref = await rooms.reference(conn)
-    payload = _event_payload({**row._mapping, **values}, ref)
+    payload = _event_payload(referral_id, ref.room_slugs[row.room_id], row.direction, to, now)
     await outbox.enqueue(conn, row.partner_id, "referral.status_changed", payload)
     return await get(conn, principal, referral_id, overdue_days, audit=False)
+
+
+def _check_move(status: str, to: str, direction: str, side: str, reason: str | None) -> None:
+    """Whether the lifecycle allows the move and this side may make it."""
+    who = MOVES.get((status, to))
+    if who is None:
+        raise Conflict(f"A referral that is {status} cannot become {to}.")
+    sender = "room" if direction == "outgoing" else "partner"
+    if (who == "sender") != (side == sender):
+        raise Forbidden(f"Only the {who} of a referral may make it {to}.")
+    if to in NEEDS_REASON and not reason:
+        raise InvalidInput([("reason", f"say why the referral is {to}")])

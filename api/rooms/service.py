@@ -142,7 +142,9 @@ class RoomRef:
 
 
 @dataclass(slots=True)
-class _Reference:
+class Reference:
+    """Rooms and activities by slug/code and by id: the cached reference data."""
+
     rooms: dict[str, RoomRef]
     room_slugs: dict[int, str]
     activities: dict[str, int]
@@ -151,10 +153,10 @@ class _Reference:
 
 # Slugs and codes are published identifiers that never change and are never deleted, so a
 # per-process map is safe; an unknown one reloads it (a room added since start-up).
-_references: dict[str, _Reference] = {}
+_references: dict[str, Reference] = {}
 
 
-async def _load_reference(conn: AsyncConnection) -> _Reference:
+async def _load_reference(conn: AsyncConnection) -> Reference:
     rooms = {
         r.slug: RoomRef(r.id, r.slug, r.opened_on)
         for r in await conn.execute(select(_room.id, _room.slug, _room.opened_on))
@@ -162,7 +164,7 @@ async def _load_reference(conn: AsyncConnection) -> _Reference:
     activities: dict[str, int] = dict(
         (await conn.execute(select(_activity.code, _activity.id))).all()
     )
-    reference = _Reference(
+    reference = Reference(
         rooms,
         {r.id: s for s, r in rooms.items()},
         activities,
@@ -178,7 +180,7 @@ async def reference(
     room: str | None = None,
     activity: str | None = None,
     room_id: int | None = None,
-) -> _Reference:
+) -> Reference:
     cached = _references.get(str(conn.engine.url))
     if (
         cached is None

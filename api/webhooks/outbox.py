@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Mapping
 
 from sqlalchemy import Table, exists, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,7 +16,7 @@ _webhook: Table = table(Webhook)
 
 
 async def enqueue(
-    conn: AsyncConnection, partner_id: int, type_: str, payload: dict[str, Any]
+    conn: AsyncConnection, partner_id: int, type_: str, payload: Mapping[str, object]
 ) -> None:
     """Queue an event for a partner that has a webhook; one statement, nothing otherwise."""
     event_id, now = uuid.uuid4(), utcnow()
