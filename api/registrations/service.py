@@ -20,6 +20,7 @@ from api.registrations.importing import parse_import_row
 from api.registrations.models import Registration
 from api.residents import service as residents
 from api.residents.lookup import CodeLimits, audit, reach_by_code
+from api.residents.schemas import ResidentFields
 from api.rooms import service as rooms
 from api.scoping import readable_registrations, require_room
 
@@ -83,7 +84,9 @@ async def create_registration(
     check_date(data["occurred_on"], room)
     resident_id: uuid.UUID | None = None
     if data.get("resident") is not None:
-        resident_id = await residents.insert_resident(conn, principal, room.id, data["resident"])
+        # the router still hands this function a dict: the nested model, rebuilt unvalidated
+        new = ResidentFields.model_construct(**data["resident"])
+        resident_id = await residents.insert_resident(conn, principal, room.id, new)
     elif data.get("resident_id") is not None:
         resident_id = await residents.resident_for_help(conn, data["resident_id"])
         await residents.link_room(conn, resident_id, room.id, data["occurred_on"])

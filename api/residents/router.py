@@ -29,12 +29,11 @@ router = APIRouter(tags=["residents"])
 async def create_resident(
     idempotency: IdempotencyKey, conn: Connection, principal: Staff, body: ResidentCreate
 ) -> Any:
-    data = body.model_dump()
     if replay := await idempotency.begin(
         principal, body.model_dump(mode="json"), object_type="resident"
     ):
         return replay
-    created = await service.create_resident(conn, principal, data)
+    created = await service.create_resident(conn, principal, body)
     return await idempotency.complete(conn, 201, ResidentPublic, created)
 
 
@@ -87,6 +86,4 @@ async def get_resident(conn: Connection, principal: Staff, resident_id: UUID) ->
 async def update_resident(
     conn: Connection, principal: Staff, resident_id: UUID, body: ResidentUpdate
 ) -> Any:
-    return await service.update_resident(
-        conn, principal, resident_id, body.model_dump(exclude_unset=True)
-    )
+    return await service.update_resident(conn, principal, resident_id, body)

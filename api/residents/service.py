@@ -20,6 +20,7 @@ from api.errors import Conflict, InvalidInput, NotFound
 from api.residents import codes
 from api.residents.lookup import CodeLimits, reach_by_code
 from api.residents.models import Resident, ResidentRoom
+from api.residents.schemas import ResidentCreate, ResidentFields, ResidentUpdate
 from api.rooms import service as rooms
 from api.rooms.models import Room
 from api.scoping import readable_residents, require_room, served_by
@@ -60,11 +61,12 @@ async def link_rooms(conn: AsyncConnection, links: list[tuple[uuid.UUID, int, da
 
 
 async def insert_resident(
-    conn: AsyncConnection, principal: Principal, room_id: int, fields: dict[str, Any]
+    conn: AsyncConnection, principal: Principal, room_id: int, fields: ResidentFields
 ) -> uuid.UUID:
+    """A new resident with a freshly drawn code, served by (and at home in) `room_id`."""
     resident_id = uuid.uuid4()
     now = utcnow()
-    fields = {"languages": [], **fields}
+    values = {name: getattr(fields, name) for name in ResidentFields.model_fields}
     for _ in range(5):
         try:
             async with conn.begin_nested():
@@ -76,7 +78,7 @@ async def insert_resident(
                         created_by=principal.id,
                         created_at=now,
                         updated_at=now,
-                        **fields,
+                        **values,
                     )
                 )
             break
@@ -179,11 +181,10 @@ async def _public(conn: AsyncConnection, rows: list[Any]) -> list[dict[str, Any]
 
 
 async def create_resident(
-    conn: AsyncConnection, principal: Principal, data: dict[str, Any]
+    conn: AsyncConnection, principal: Principal, body: ResidentCreate
 ) -> dict[str, Any]:
-    slug = data.pop("room")
-    room = require_room(principal, await rooms.room_ref(conn, slug), slug)
-    resident_id = await insert_resident(conn, principal, room.id, data)
+    room = require_room(principal, await rooms.room_ref(conn, body.room), body.room)
+    resident_id = await insert_resident(conn, principal, room.id, body)
     return await get_resident(conn, principal, resident_id, audit=False)
 
 
@@ -258,8 +259,10 @@ async def list_residents(
 
 
 async def update_resident(
-    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, changes: dict[str, Any]
+    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, body: ResidentUpdate
 ) -> dict[str, Any]:
+    """Changes the fields the body names (a PATCH: the ones left out stay as they are)."""
+    changes = body.model_dump(exclude_unset=True)
     current = await get_resident(conn, principal, resident_id, audit=False)
     if current["restricted"]:
         raise Conflict(RESTRICTED)
