@@ -37,7 +37,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, exists, false, select, true
+from sqlalchemy import ColumnElement, Row, Select, Table, exists, false, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.accounts.models import UserAccount, UserRoom
@@ -86,10 +86,10 @@ def readable_residents(principal: Principal, *columns: Any) -> Select[Any]:
 
 async def served_resident(
     conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID
-) -> Any:
+) -> Row[Any]:
     """The resident (id, home room, restriction), if a room of the caller serves it; else a
     404, as for any stranger."""
-    row = (
+    row: Row[Any] | None = (
         await conn.execute(
             readable_residents(
                 principal, _resident.c.id, _resident.c.home_room_id, _resident.c.restricted_at

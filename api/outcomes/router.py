@@ -67,7 +67,7 @@ async def list_assessments(
 async def record_assessment(
     conn: Connection, principal: Staff, resident_id: UUID, body: AssessmentCreate
 ) -> Any:
-    return await service.record_assessment(conn, principal, resident_id, body.model_dump())
+    return await service.record_assessment(conn, principal, resident_id, body)
 
 
 @router.get(
@@ -94,7 +94,7 @@ async def list_volunteering(conn: Connection, principal: Staff, resident_id: UUI
 async def record_volunteering(
     conn: Connection, principal: Coordinator, resident_id: UUID, body: VolunteeringCreate
 ) -> Any:
-    return await service.record_volunteering(conn, principal, resident_id, body.model_dump())
+    return await service.record_volunteering(conn, principal, resident_id, body)
 
 
 @router.get(
@@ -161,6 +161,5 @@ async def replace_outcome_targets(
     year: Annotated[int, Path(ge=2000, le=2100)],
     body: OutcomeTargetSet,
 ) -> Any:
-    items = [i.model_dump() for i in body.items]
-    await service.replace_outcome_targets(conn, principal, year, items)
+    await service.replace_outcome_targets(conn, principal, year, body.items)
     return await targets.agreements_page(conn, principal, service.OUTCOME_TARGETS, year=year)

@@ -12,7 +12,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, delete, exists, insert, null, select, tuple_
+from sqlalchemy import Row, Table, delete, exists, insert, null, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.service import record
@@ -21,6 +21,7 @@ from api.caller import Principal
 from api.errors import Conflict, InvalidInput
 from api.indicators import targets
 from api.outcomes.models import LADDER, VOLUNTEERING_RUNG, Assessment, OutcomeTarget, Volunteering
+from api.outcomes.schemas import AssessmentCreate, OutcomeTargetItem, VolunteeringCreate
 from api.registrations.service import check_date
 from api.rooms import service as rooms
 from api.scoping import recorded_for, require_room, served_resident, serving_rooms
@@ -63,7 +64,7 @@ async def list_assessments(
 
 
 async def _measuring_room(
-    conn: AsyncConnection, principal: Principal, resident: Any, slug: str | None
+    conn: AsyncConnection, principal: Principal, resident: Row[Any], slug: str | None
 ) -> rooms.RoomRef:
     """The room of the caller's that measures: the one named, else the home room if the caller
     works there, else the one room of the caller's that serves the resident."""
@@ -82,20 +83,20 @@ async def _measuring_room(
 
 
 async def record_assessment(
-    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, data: dict[str, Any]
+    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, body: AssessmentCreate
 ) -> dict[str, Any]:
     resident = await served_resident(conn, principal, resident_id)
     if resident.restricted_at is not None:
         raise Conflict(RESTRICTED)
-    room = await _measuring_room(conn, principal, resident, data.get("room"))
+    room = await _measuring_room(conn, principal, resident, body.room)
     row = {
         "id": uuid.uuid4(),
         "resident_id": resident_id,
         "room_id": room.id,
-        "instrument": data["instrument"],
-        "assessed_on": data["assessed_on"],
-        "rung": data["rung"],
-        "scores": data["scores"],
+        "instrument": body.instrument,
+        "assessed_on": body.assessed_on,
+        "rung": body.rung,
+        "scores": body.scores,
         "recorded_by": principal.id,
         "created_at": utcnow(),
     }
@@ -142,14 +143,14 @@ async def list_volunteering(
 
 
 async def record_volunteering(
-    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, data: dict[str, Any]
+    conn: AsyncConnection, principal: Principal, resident_id: uuid.UUID, body: VolunteeringCreate
 ) -> dict[str, Any]:
     """The resident volunteers for a room of the caller's from `since`; suggests rung 4."""
     resident = await served_resident(conn, principal, resident_id)
-    room = require_room(principal, await rooms.room_ref(conn, data["room"]), data["room"])
+    room = require_room(principal, await rooms.room_ref(conn, body.room), body.room)
     if resident.restricted_at is not None:
         raise Conflict(RESTRICTED)
-    check_date(data["since"], room, "since")
+    check_date(body.since, room, "since")
     already = exists().where(
         _volunteering.c.resident_id == resident_id,
         _volunteering.c.room_id == room.id,
@@ -163,7 +164,7 @@ async def record_volunteering(
             id=volunteering_id,
             resident_id=resident_id,
             room_id=room.id,
-            since=data["since"],
+            since=body.since,
             recorded_by=principal.id,
             created_at=utcnow(),
         )
@@ -200,24 +201,26 @@ OUTCOME_TARGETS = _target
 
 
 async def replace_outcome_targets(
-    conn: AsyncConnection, principal: Principal, year: int, items: list[dict[str, Any]]
+    conn: AsyncConnection, principal: Principal, year: int, items: list[OutcomeTargetItem]
 ) -> None:
     """The year's outcome agreements become exactly these."""
     ref = await rooms.reference(conn)
-    errors, rows, seen = [], [], set()
+    errors: list[tuple[str, str]] = []
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
     for i, item in enumerate(items):
-        if item["room"] not in ref.rooms:
-            errors.append((f"items.{i}.room", f"unknown room '{item['room']}'"))
-        elif (item["room"], item["indicator"]) in seen:
-            errors.append((f"items.{i}", f"{item['room']} / {item['indicator']} is given twice"))
+        if item.room not in ref.rooms:
+            errors.append((f"items.{i}.room", f"unknown room '{item.room}'"))
+        elif (item.room, item.indicator) in seen:
+            errors.append((f"items.{i}", f"{item.room} / {item.indicator} is given twice"))
         else:
-            seen.add((item["room"], item["indicator"]))
+            seen.add((item.room, item.indicator))
             rows.append(
                 {
                     "year": year,
-                    "room_id": ref.rooms[item["room"]].id,
-                    "indicator": item["indicator"],
-                    "value": item["value"],
+                    "room_id": ref.rooms[item.room].id,
+                    "indicator": item.indicator,
+                    "value": item.value,
                 }
             )
     if errors:

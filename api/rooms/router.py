@@ -34,10 +34,7 @@ async def get_room(conn: Connection, slug: Slug) -> Any:
     tags=["directory"],
 )
 async def update_room(conn: Connection, principal: Admin, slug: Slug, body: RoomUpdate) -> Any:
-    changes = body.model_dump(exclude_unset=True)
-    if changes.get("opening_hours") is not None:
-        changes["opening_hours"] = [dict(h) for h in changes["opening_hours"]]
-    return await service.update_room(conn, principal, slug, changes)
+    return await service.update_room(conn, principal, slug, body)
 
 
 @router.get("/activities", response_model=ActivityPage, summary="The eight main activities")

@@ -13,6 +13,7 @@ from api.base import table
 from api.caller import Principal
 from api.errors import InvalidInput, NotFound
 from api.rooms.models import Activity, Partner, Room, RoomActivity
+from api.rooms.schemas import RoomUpdate
 
 _room = table(Room).c
 _activity = table(Activity).c
@@ -96,8 +97,12 @@ async def list_partners(
 
 
 async def update_room(
-    conn: AsyncConnection, principal: Principal, slug: str, changes: dict[str, Any]
+    conn: AsyncConnection, principal: Principal, slug: str, body: RoomUpdate
 ) -> dict[str, Any]:
+    """Changes the fields the body names (a PATCH: the ones left out stay as they are)."""
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("opening_hours") is not None:
+        changes["opening_hours"] = [dict(h) for h in changes["opening_hours"]]
     room = await get_room(conn, slug)
     activities = changes.pop("activities", None)
     if changes:
