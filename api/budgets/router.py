@@ -12,12 +12,12 @@ from api.budgets import service, sheet
 from api.budgets.schemas import Budget, BudgetChange, BudgetSet, Efficiency
 from api.calendar import period
 from api.caller import Principal
-from api.db import Connection
-from api.deps import Allow
+from api.deps import Allow, Connection
 from api.errors import InvalidInput
 from api.indicators import export
 from api.openapi import CSV_MEDIA, csv_answer, csv_body
-from api.schemas import CsvFormat, Rooms, Year
+from api.params import CsvFormat, Rooms, Year
+from api.responses import csv_response, wants_csv
 
 router = APIRouter(tags=["indicators"])
 
@@ -40,8 +40,8 @@ async def get_budget(
     format_: CsvFormat = None,
 ) -> Any:
     data = await service.budget(conn, year)
-    if export.wants_csv(request, format_):
-        return export.csv_response(sheet.write(data), f"begroting-{year}")
+    if wants_csv(request, format_):
+        return csv_response(sheet.write(data), f"begroting-{year}")
     return data
 
 
@@ -91,7 +91,7 @@ async def efficiency(
     format_: CsvFormat = None,
 ) -> Any:
     data = await figures.efficiency(conn, principal, period(year, quarter), room)
-    if export.wants_csv(request, format_):
+    if wants_csv(request, format_):
         name = f"doelmatigheid-{year}" + (f"-q{quarter}" if quarter else "")
-        return export.csv_response(export.render(figures.HEADER, figures.rows(data)), name)
+        return csv_response(export.render(figures.HEADER, figures.rows(data)), name)
     return data

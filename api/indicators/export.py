@@ -9,10 +9,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from fastapi import Request, Response
-
 from api.errors import InvalidInput
-from api.openapi import CSV_MEDIA
 from api.reference.labels import label_nl
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -113,22 +110,6 @@ TARGETS_HEADER = ["jaar", "kamer", "indicator", "eenheid", "doel"]
 def target_rows(rows: Iterable[dict[str, Any]]) -> Iterable[list[Any]]:
     for r in rows:
         yield [r["year"], r["room"], r["indicator"], r["unit"], r["value"]]
-
-
-def wants_csv(request: Request, format_: str | None) -> bool:
-    """CSV when asked for with format=csv, or with Accept: text/csv and no format."""
-    if format_ is not None:
-        return format_ == "csv"
-    return CSV_MEDIA in request.headers.get("accept", "")
-
-
-def csv_response(content: bytes, name: str) -> Response:
-    """A CSV answer that Excel saves as `name`.csv."""
-    return Response(
-        content,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )
 
 
 def period_name(what: str, year: int, quarter: int | None, month: int | None) -> str:

@@ -9,14 +9,13 @@ from pydantic import ValidationError
 
 from api.calendar import period
 from api.caller import Principal
-from api.db import Connection
-from api.deps import Allow
+from api.deps import Allow, Connection
 from api.errors import InvalidInput
 from api.indicators import export, service, targets
-from api.indicators.export import wants_csv
 from api.indicators.schemas import Breakdown, Performance, TargetPage, TargetSet
 from api.openapi import CSV_MEDIA, csv_answer, csv_body
-from api.schemas import CsvFormat, Cursor, Limit, Rooms, Year
+from api.params import CsvFormat, Cursor, Limit, Rooms, Year
+from api.responses import csv_response, wants_csv
 
 router = APIRouter(tags=["indicators"])
 
@@ -43,7 +42,7 @@ async def performance(
     data = await service.performance(conn, principal, period(year, quarter, month), room)
     if wants_csv(request, format_):
         name = export.period_name("prestaties", year, quarter, month)
-        return export.csv_response(
+        return csv_response(
             export.render(export.PERFORMANCE_HEADER, export.performance_rows(data)), name
         )
     return data

@@ -10,11 +10,9 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, Request
 
 from api.calendar import period
-from api.db import Connection
-from api.deps import Coordinator, Staff
+from api.deps import Connection, Coordinator, Staff
 from api.errors import InvalidInput
 from api.indicators import export, targets
-from api.indicators.export import wants_csv
 from api.indicators.router import District, Readers
 from api.openapi import csv_answer
 from api.outcomes import figures, service
@@ -29,7 +27,9 @@ from api.outcomes.schemas import (
     VolunteeringPage,
     VolunteeringRecorded,
 )
-from api.schemas import CsvFormat, Cursor, Limit, Rooms, Year, decode_cursor, page
+from api.params import CsvFormat, Cursor, Limit, Rooms, Year
+from api.responses import csv_response, wants_csv
+from api.schemas import decode_cursor, page
 
 router = APIRouter(tags=["outcomes"])
 RESTRICTED: dict[int | str, dict[str, Any]] = {
@@ -118,7 +118,7 @@ async def outcomes(
     data = await figures.outcome_figures(conn, principal, period(year, quarter, month), room)
     if wants_csv(request, format_):
         name = export.period_name("uitkomsten", year, quarter, month)
-        return export.csv_response(
+        return csv_response(
             export.render(figures.OUTCOMES_HEADER, figures.outcome_rows(data)), name
         )
     return data

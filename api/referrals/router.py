@@ -10,11 +10,11 @@ from pydantic import Field
 from api.base import utcnow
 from api.calendar import period
 from api.caller import Principal
-from api.db import Connection
-from api.deps import Allow, Staff
+from api.deps import Allow, Connection, Staff
 from api.errors import InvalidInput
 from api.idempotency.deps import IdempotencyKey
 from api.indicators.schemas import LabelNl
+from api.params import Cursor, Limit
 from api.referrals import figures, service
 from api.referrals.schemas import (
     ConsentCreate,
@@ -27,7 +27,7 @@ from api.referrals.schemas import (
     Status,
     Transition,
 )
-from api.schemas import ApiModel, Cursor, Limit, decode_cursor, page
+from api.schemas import ApiModel, decode_cursor, page
 
 router = APIRouter(tags=["referrals"])
 Parties = Annotated[Principal, Depends(Allow("volunteer", "coordinator", "partner"))]

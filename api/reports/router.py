@@ -15,8 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.base import utcnow
 from api.caller import Principal
-from api.db import Connection
-from api.deps import Allow
+from api.deps import Allow, Connection
 from api.reports import service
 
 router = APIRouter(tags=["indicators"])
