@@ -100,12 +100,24 @@ class Allow:
         return principal
 
 
+# Every role set a route allows, named once.
 Admin = Annotated[Principal, Depends(Allow("admin"))]
 Staff = Annotated[Principal, Depends(Allow("volunteer", "coordinator"))]
 Coordinator = Annotated[Principal, Depends(Allow("coordinator"))]
 AdminOrCoordinator = Annotated[Principal, Depends(Allow("admin", "coordinator"))]
+District = Annotated[Principal, Depends(Allow("stadsdeel", "admin"))]
+# who reads the figures: the district, and the rooms for their own
+Overseers = Annotated[Principal, Depends(Allow("stadsdeel", "admin", "coordinator"))]
+Readers = Annotated[Principal, Depends(Allow("stadsdeel", "admin", "coordinator", "volunteer"))]
+# the two sides of a referral: a room's staff and a partner's system
+Parties = Annotated[Principal, Depends(Allow("volunteer", "coordinator", "partner"))]
 Anyone = CurrentPrincipal
 
 
 def client_address(request: Request) -> str:
     return (request.client.host if request.client else "unknown")[:64]
+
+
+def referral_overdue_days(request: Request) -> int:
+    """After how many days an open referral is overdue (BWK_REFERRAL_OVERDUE_DAYS)."""
+    return int(request.app.state.settings.referral_overdue_days)
