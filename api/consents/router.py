@@ -7,8 +7,7 @@ from fastapi import APIRouter, Response
 
 from api.consents import service
 from api.consents.schemas import ConsentCreate, ConsentPage, ConsentPublic
-from api.db import Connection
-from api.deps import Staff
+from api.deps import Connection, Staff
 
 router = APIRouter(tags=["referrals"])
 

@@ -1,8 +1,10 @@
-"""Performance agreements: read per room, set per year by the district (every change audited)."""
+"""Agreements, performance and outcome: read per room, set per year by the district (every
+change audited)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypedDict
 
 from sqlalchemy import Table, delete, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -12,7 +14,10 @@ from api.base import table
 from api.caller import Principal
 from api.errors import InvalidInput
 from api.indicators.models import Target
+from api.indicators.schemas import TargetItem
 from api.indicators.service import UNIQUE_VISITORS
+from api.outcomes.models import OutcomeTarget
+from api.outcomes.schemas import OutcomeTargetItem
 from api.rooms import service as rooms
 from api.schemas import decode_cursor, page
 from api.scoping import readable_rooms
@@ -70,12 +75,31 @@ async def agreements_page(
 TARGETS = _target
 
 
+class TargetRow(TypedDict):
+    """A row of `target`: a room's agreed output in a year."""
+
+    year: int
+    room_id: int
+    indicator: str
+    unit: str
+    value: int
+
+
+class OutcomeTargetRow(TypedDict):
+    """A row of `outcome_target`: a room's agreed outcome in a year."""
+
+    year: int
+    room_id: int
+    indicator: str
+    value: int
+
+
 async def store_year(
     conn: AsyncConnection,
     principal: Principal,
     agreements: Table,
     year: int,
-    rows: list[dict[str, Any]],
+    rows: Sequence[TargetRow] | Sequence[OutcomeTargetRow],
     action: str,
 ) -> None:
     """The year's agreements become exactly these rows; audited."""
@@ -93,41 +117,73 @@ async def store_year(
 
 
 async def replace_year(
-    conn: AsyncConnection, principal: Principal, year: int, items: list[dict[str, Any]]
+    conn: AsyncConnection, principal: Principal, year: int, items: list[TargetItem]
 ) -> int:
     """The year's agreements become exactly these."""
     ref = await rooms.reference(conn)
     units = await rooms.activity_units(conn)
     units[UNIQUE_VISITORS] = "participants"
-    errors, rows, seen = [], [], set()
+    errors: list[tuple[str, str]] = []
+    rows: list[TargetRow] = []
+    seen: set[tuple[str, str]] = set()
     for i, item in enumerate(items):
         where = f"items.{i}"
-        if item["room"] not in ref.rooms:
-            errors.append((f"{where}.room", f"unknown room '{item['room']}'"))
+        if item.room not in ref.rooms:
+            errors.append((f"{where}.room", f"unknown room '{item.room}'"))
             continue
-        if item["indicator"] not in units:
+        if item.indicator not in units:
             errors.append((f"{where}.indicator", f"not an activity code or {UNIQUE_VISITORS}"))
             continue
-        if item["unit"] != units[item["indicator"]]:
-            errors.append(
-                (f"{where}.unit", f"{item['indicator']} counts {units[item['indicator']]}")
-            )
+        if item.unit != units[item.indicator]:
+            errors.append((f"{where}.unit", f"{item.indicator} counts {units[item.indicator]}"))
             continue
-        key = (item["room"], item["indicator"])
+        key = (item.room, item.indicator)
         if key in seen:
-            errors.append((where, f"{item['room']} / {item['indicator']} is given twice"))
+            errors.append((where, f"{item.room} / {item.indicator} is given twice"))
             continue
         seen.add(key)
         rows.append(
             {
                 "year": year,
-                "room_id": ref.rooms[item["room"]].id,
-                "indicator": item["indicator"],
-                "unit": item["unit"],
-                "value": item["value"],
+                "room_id": ref.rooms[item.room].id,
+                "indicator": item.indicator,
+                "unit": item.unit,
+                "value": item.value,
             }
         )
     if errors:
         raise InvalidInput(errors[:200])
     await store_year(conn, principal, _target, year, rows, "targets.replace")
     return len(rows)
+
+
+# the district's outcome agreements: residents moving up a ladder or the matrix, new volunteers
+OUTCOME_TARGETS: Table = table(OutcomeTarget)
+
+
+async def replace_outcome_targets(
+    conn: AsyncConnection, principal: Principal, year: int, items: list[OutcomeTargetItem]
+) -> None:
+    """The year's outcome agreements become exactly these."""
+    ref = await rooms.reference(conn)
+    errors: list[tuple[str, str]] = []
+    rows: list[OutcomeTargetRow] = []
+    seen: set[tuple[str, str]] = set()
+    for i, item in enumerate(items):
+        if item.room not in ref.rooms:
+            errors.append((f"items.{i}.room", f"unknown room '{item.room}'"))
+        elif (item.room, item.indicator) in seen:
+            errors.append((f"items.{i}", f"{item.room} / {item.indicator} is given twice"))
+        else:
+            seen.add((item.room, item.indicator))
+            rows.append(
+                {
+                    "year": year,
+                    "room_id": ref.rooms[item.room].id,
+                    "indicator": item.indicator,
+                    "value": item.value,
+                }
+            )
+    if errors:
+        raise InvalidInput(errors[:200])
+    await store_year(conn, principal, OUTCOME_TARGETS, year, rows, "outcome_targets.replace")
