@@ -47,7 +47,7 @@ from api.errors import Forbidden, InvalidInput, NotFound
 from api.referrals.models import Referral
 from api.registrations.models import Registration
 from api.residents.models import Resident, ResidentRoom
-from api.rooms.service import RoomRef
+from api.rooms.service import Reference, RoomRef
 
 _resident: Table = table(Resident)
 _resident_room: Table = table(ResidentRoom)
@@ -195,7 +195,7 @@ def readable_users(principal: Principal, *columns: Any) -> Select[Any]:
 # -- figures -------------------------------------------------------------------------------
 
 
-def readable_rooms(principal: Principal, wanted: list[str], ref: Any) -> list[int]:
+def readable_rooms(principal: Principal, wanted: list[str], ref: Reference) -> list[int]:
     """The rooms whose figures this caller may read, narrowed to the ones asked for."""
     unknown = [slug for slug in wanted if slug not in ref.rooms]
     if unknown:

@@ -9,6 +9,7 @@ erased residents still do (their registrations keep an anonymous id).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Table, and_, case, func, literal, null, select, text, tuple_, union_all
@@ -106,7 +107,11 @@ async def targets(
     return {(r.room_id, r.indicator): (r.unit, r.value) for r in rows}
 
 
-def _unit(agreed: dict[tuple[int, str], tuple[str, int]], units: dict[str, str]) -> Any:
+UnitOf = Callable[[list[int], str], str]
+"""The unit an activity counts in for some rooms (see `_unit`)."""
+
+
+def _unit(agreed: dict[tuple[int, str], tuple[str, int]], units: dict[str, str]) -> UnitOf:
     def unit(room_ids: list[int], indicator: str) -> str:
         """The unit of the first of these rooms with an agreement, else the activity's."""
         return next(
@@ -274,10 +279,10 @@ async def visitors(
     conn: AsyncConnection,
     period: Period,
     room_ids: list[int],
-    ref: Any,
+    ref: rooms.Reference,
     *,
     figures: dict[tuple[int | None, int | None], tuple[int, int]] | None = None,
-    unit_of: Any = None,
+    unit_of: UnitOf | None = None,
 ) -> Family:
     """Every count of a period's visitors the district roles see, protected together: the
     rooms' unique visitors, participants by age band and postcode area, and per activity

@@ -18,7 +18,21 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, and_, case, exists, func, literal, or_, select, union_all
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Label,
+    Subquery,
+    Table,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import disclosure
@@ -78,7 +92,7 @@ class Pairs:
     rooms: dict[uuid.UUID, set[int]] = field(default_factory=lambda: defaultdict(set))
 
 
-def _ends(source: Any, *partition: Any) -> tuple[Any, Any]:
+def _ends(source: Subquery | CTE, *partition: ColumnElement[Any]) -> tuple[Label[int], Label[int]]:
     """Row numbers from the first and from the latest measurement within the partition."""
     order = (source.c.assessed_on, source.c.created_at, source.c.id)
     return (
@@ -185,7 +199,7 @@ async def _became_volunteer(
     )
 
 
-async def _volunteers(conn: AsyncConnection, where: Any) -> dict[int | None, int]:
+async def _volunteers(conn: AsyncConnection, where: ColumnElement[bool]) -> dict[int | None, int]:
     people = func.count(_volunteering.c.resident_id.distinct())
     by_room = select(_volunteering.c.room_id, people).where(where).group_by(_volunteering.c.room_id)
     counts: dict[int | None, int] = dict((await conn.execute(by_room)).all())

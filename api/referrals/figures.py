@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, and_, case, func, select
@@ -29,7 +29,7 @@ async def referral_figures(
     period: Period,
     wanted_rooms: list[str],
     overdue_days: int,
-    now: Any,
+    now: datetime,
 ) -> dict[str, Any]:
     ref = await rooms.reference(conn)
     room_ids = readable_rooms(principal, wanted_rooms, ref)

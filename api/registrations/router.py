@@ -134,9 +134,7 @@ async def correct_registration(
     response: Response,
     if_match: Annotated[str | None, Header(alias="If-Match", max_length=100)] = None,
 ) -> Any:
-    corrected = await service.correct_registration(
-        conn, principal, registration_id, if_match, body.model_dump(exclude_unset=True)
-    )
+    corrected = await service.correct_registration(conn, principal, registration_id, if_match, body)
     response.headers.update(_etag(corrected["version"]))
     return corrected
 

@@ -26,6 +26,7 @@ from api.errors import (
 )
 from api.registrations.importing import parse_import_row
 from api.registrations.models import Registration
+from api.registrations.schemas import RegistrationUpdate
 from api.residents import service as residents
 from api.residents.lookup import CodeLimits, audit, reach_by_code
 from api.residents.schemas import ResidentFields
@@ -216,8 +217,10 @@ async def correct_registration(
     principal: Principal,
     registration_id: uuid.UUID,
     if_match: str | None,
-    changes: dict[str, Any],
+    body: RegistrationUpdate,
 ) -> dict[str, Any]:
+    """A coordinator's correction (or voiding) of the fields the body names, if the caller
+    read the current version."""
     # the correction is on the record as such: no read event besides
     current = await get_registration(conn, principal, registration_id, audit=False)
     expected = parse_etag(if_match)
@@ -226,25 +229,24 @@ async def correct_registration(
     if current["voided"]:
         raise Conflict("A voided registration cannot be changed.")
     await residents.refuse_if_restricted(conn, current["resident_id"])
-    reason = changes.pop("reason")
     values: dict[str, Any] = {}
-    ref = await rooms.reference(conn, activity=changes.get("activity"))
-    if changes.get("activity") is not None:
-        if changes["activity"] not in ref.activities:
-            raise InvalidInput([("activity", f"unknown activity '{changes['activity']}'")])
-        values["activity_id"] = ref.activities[changes["activity"]]
-    if changes.get("occurred_on") is not None:
-        check_date(changes["occurred_on"], ref.rooms[current["room"]])
-        values["occurred_on"] = changes["occurred_on"]
-    if changes.get("headcount") is not None:
-        if current["resident_id"] is not None and changes["headcount"] != 1:
+    ref = await rooms.reference(conn, activity=body.activity)
+    if body.activity is not None:
+        if body.activity not in ref.activities:
+            raise InvalidInput([("activity", f"unknown activity '{body.activity}'")])
+        values["activity_id"] = ref.activities[body.activity]
+    if body.occurred_on is not None:
+        check_date(body.occurred_on, ref.rooms[current["room"]])
+        values["occurred_on"] = body.occurred_on
+    if body.headcount is not None:
+        if current["resident_id"] is not None and body.headcount != 1:
             raise InvalidInput([("headcount", "a registration for one resident has headcount 1")])
-        values["headcount"] = changes["headcount"]
-    if "note" in changes:
-        values["note"] = changes["note"]
+        values["headcount"] = body.headcount
+    if "note" in body.model_fields_set:
+        values["note"] = body.note
     now = utcnow()
-    if changes.get("voided"):
-        values.update(voided_at=now, voided_by=principal.id, void_reason=reason)
+    if body.voided:
+        values.update(voided_at=now, voided_by=principal.id, void_reason=body.reason)
     values.update(updated_at=now, version=expected + 1)
     result = await conn.execute(
         update(_reg)
@@ -256,20 +258,14 @@ async def correct_registration(
     await record(
         conn,
         actor=principal,
-        action="registration.void" if changes.get("voided") else "registration.correct",
+        action="registration.void" if body.voided else "registration.correct",
         object_type="registration",
         object_id=registration_id,
         resident_id=current["resident_id"],
         details={"fields": sorted(values)},
     )
-    return {**current, **values, **_public_ids(values, ref), "voided": "voided_at" in values}
-
-
-def _public_ids(values: dict[str, Any], ref: Any) -> dict[str, Any]:
-    out = {}
-    if "activity_id" in values:
-        out["activity"] = ref.activity_codes[values["activity_id"]]
-    return out
+    public = {"activity": body.activity} if "activity_id" in values else {}
+    return {**current, **values, **public, "voided": "voided_at" in values}
 
 
 ProgressFn = Callable[[int], None]
@@ -286,7 +282,7 @@ async def _checked_rows(
     conn: AsyncConnection,
     principal: Principal,
     limits: CodeLimits,
-    ref: Any,
+    ref: rooms.Reference,
     room: rooms.RoomRef,
     rows: list[tuple[int, dict[str, str]]],
     writes: Writes,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -103,7 +104,7 @@ async def accountability(
     year: int,
     quarter: int | None,
     overdue_days: int,
-    now: Any,
+    now: datetime,
 ) -> dict[str, Any]:
     when = period(year, quarter)
     names = await labels.load(conn)
