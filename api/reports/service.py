@@ -5,6 +5,7 @@ never counted again here. Each figure keeps the path of the JSON member it equal
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -106,6 +107,7 @@ async def accountability(
     overdue_days: int,
     now: datetime,
 ) -> dict[str, Any]:
+    """The document's data: each section from the JSON answer it repeats, and the charts."""
     when = period(year, quarter)
     names = await labels.load(conn)
     dutch = names.dutch
@@ -114,14 +116,40 @@ async def accountability(
     refs = await referrals.referral_figures(conn, principal, when, [], overdue_days, now)
     outs = await outcomes.outcome_figures(conn, principal, when, [])
     eff = await money.efficiency(conn, principal, when, [])
-    p, r, o, e = (
-        _Source("performance", perf),
-        _Source("referrals", refs),
-        _Source("outcomes", outs),
-        _Source("efficiency", eff),
-    )
+    money_scopes = _money_scopes(_Source("efficiency", eff), dutch)
+    room_names = [dutch(row["room"]) for row in perf["rooms"]]
+    drawn = await _charts(conn, principal, year, perf, eff, dutch)
+    return {
+        "year": year,
+        "quarter": quarter,
+        "period_name": period_name(year, quarter),
+        "start": when.start,
+        "end": when.end,
+        "made_on": today(),
+        "district": district,
+        "role": principal.role,
+        "rooms": room_names,
+        "performance": _performance(_Source("performance", perf), dutch),
+        "performance_note": perf["disclosure_control"],
+        "outcomes_note": outs["disclosure_control"],
+        "referrals": _referral_rows(_Source("referrals", refs), dutch),
+        "outcomes": _outcome_scopes(_Source("outcomes", outs), dutch, district),
+        "cooperative": money_scopes[0] if eff["cooperative"] is not None else None,
+        "money_rooms": _per_room(
+            money_scopes[1:] if eff["cooperative"] is not None else money_scopes
+        ),
+        "share_of_year": show(eff["share_of_year"], "percent1"),
+        "charts": drawn,
+        "hidden": HIDDEN,
+    }
 
-    activities = [i["indicator"] for i in perf["totals"]["indicators"]]
+
+Dutch = Callable[[str | None], str]
+
+
+def _performance(p: _Source, dutch: Dutch) -> dict[str, Any]:
+    """Agreed against realised, per room and for all rooms together."""
+    perf = p.data
     performance_rows = []
     for k, row in enumerate(perf["rooms"]):
         performance_rows.append(
@@ -152,9 +180,13 @@ async def accountability(
         }
         for j, f in enumerate(perf["totals"]["indicators"])
     ]
+    return {"rooms": performance_rows, "totals": totals}
 
+
+def _referral_rows(r: _Source, dutch: Dutch) -> list[dict[str, Any]]:
+    """Referrals per partner and direction."""
     referral_rows = []
-    for k, item in enumerate(refs["items"]):
+    for k, item in enumerate(r.data["items"]):
         referral_rows.append(
             {
                 "partner": dutch(item["partner"]),
@@ -171,6 +203,12 @@ async def accountability(
                 ],
             }
         )
+    return referral_rows
+
+
+def _outcome_scopes(o: _Source, dutch: Dutch, district: bool) -> list[dict[str, Any]]:
+    """Outcomes per room, then for the rooms together."""
+    outs = o.data
 
     def outcome_rows(scope: tuple[str | int, ...], data: dict[str, Any]) -> list[dict[str, Any]]:
         rows = []
@@ -204,69 +242,81 @@ async def accountability(
             "volunteers_target": o.figure("totals", "became_volunteer_target"),
         }
     )
+    return outcome_scopes
 
-    money_scopes = []
+
+def _money_scopes(e: _Source, dutch: Dutch) -> list[dict[str, Any]]:
+    """The money side: the cooperative's first (when it has one), then each room's."""
+    eff = e.data
     scopes: list[tuple[str, tuple[str | int, ...], dict[str, Any]]] = []
     if eff["cooperative"] is not None:
         scopes.append(("Coöperatie", ("cooperative",), eff["cooperative"]))
     scopes += [(dutch(row["room"]), ("rooms", k), row) for k, row in enumerate(eff["rooms"])]
-    for name, at, f in scopes:
-        reasons = f["reasons"]
+    return [_money_scope(e, dutch, name, at, f) for name, at, f in scopes]
 
-        def fig(
-            member: str,
-            kind: str,
-            at: tuple[str | int, ...] = at,
-            reasons: dict[str, str] = reasons,
-        ) -> dict[str, Any]:
-            return {
-                "figure": e.figure(*at, member, kind=kind),
-                "reason": dutch(reasons.get(to_camel(member))),
-            }
 
-        money_scopes.append(
+def _money_scope(
+    e: _Source, dutch: Dutch, name: str, at: tuple[str | int, ...], f: dict[str, Any]
+) -> dict[str, Any]:
+    reasons = f["reasons"]
+
+    def fig(member: str, kind: str) -> dict[str, Any]:
+        return {
+            "figure": e.figure(*at, member, kind=kind),
+            "reason": dutch(reasons.get(to_camel(member))),
+        }
+
+    return {
+        "name": name,
+        "income_by_source": [
             {
-                "name": name,
-                "income_by_source": [
-                    {
-                        "label": s["source"],
-                        "figure": e.figure(*at, "income_by_source", n, "amount", kind="euro"),
-                    }
-                    for n, s in enumerate(f["income_by_source"] or [])
-                ],
-                "costs_by_category": [
-                    {
-                        "label": COST_CATEGORIES.get(c["category"], c["category"]),
-                        "figure": e.figure(*at, "costs_by_category", n, "amount", kind="euro"),
-                    }
-                    for n, c in enumerate(f["costs_by_category"] or [])
-                ],
-                "lines": [
-                    ("Inkomsten", fig("income", "euro")),
-                    ("Kosten", fig("costs", "euro")),
-                    ("Saldo (inkomsten \u2212 kosten)", fig("balance", "euro")),
-                    ("Gemeentelijke subsidie", fig("municipal_subsidy", "euro")),
-                    ("Aandeel subsidie in de kosten", fig("municipal_share_of_costs", "percent1")),
-                    ("Formatie (fte)", fig("fte", "decimal")),
-                    ("Kosten per fte", fig("cost_per_fte", "euro")),
-                    ("Unieke bezoekers", fig("unique_visitors", "count")),
-                    (
-                        "Kosten per deelnemer (unieke bezoeker)",
-                        fig("cost_per_unique_visitor", "euro"),
-                    ),
-                    (
-                        "Kosten per deelnemer bij het afgesproken aantal",
-                        fig("cost_per_unique_visitor_at_target", "euro"),
-                    ),
-                    ("Diensten", fig("services", "count")),
-                    ("Kosten per dienst", fig("cost_per_service", "euro")),
-                    ("Actieve vrijwilligers", fig("active_volunteers", "count")),
-                    ("Vrijwilligers per fte", fig("volunteers_per_fte", "ratio")),
-                ],
+                "label": s["source"],
+                "figure": e.figure(*at, "income_by_source", n, "amount", kind="euro"),
             }
-        )
+            for n, s in enumerate(f["income_by_source"] or [])
+        ],
+        "costs_by_category": [
+            {
+                "label": COST_CATEGORIES.get(c["category"], c["category"]),
+                "figure": e.figure(*at, "costs_by_category", n, "amount", kind="euro"),
+            }
+            for n, c in enumerate(f["costs_by_category"] or [])
+        ],
+        "lines": [
+            ("Inkomsten", fig("income", "euro")),
+            ("Kosten", fig("costs", "euro")),
+            ("Saldo (inkomsten \u2212 kosten)", fig("balance", "euro")),
+            ("Gemeentelijke subsidie", fig("municipal_subsidy", "euro")),
+            ("Aandeel subsidie in de kosten", fig("municipal_share_of_costs", "percent1")),
+            ("Formatie (fte)", fig("fte", "decimal")),
+            ("Kosten per fte", fig("cost_per_fte", "euro")),
+            ("Unieke bezoekers", fig("unique_visitors", "count")),
+            (
+                "Kosten per deelnemer (unieke bezoeker)",
+                fig("cost_per_unique_visitor", "euro"),
+            ),
+            (
+                "Kosten per deelnemer bij het afgesproken aantal",
+                fig("cost_per_unique_visitor_at_target", "euro"),
+            ),
+            ("Diensten", fig("services", "count")),
+            ("Kosten per dienst", fig("cost_per_service", "euro")),
+            ("Actieve vrijwilligers", fig("active_volunteers", "count")),
+            ("Vrijwilligers per fte", fig("volunteers_per_fte", "ratio")),
+        ],
+    }
 
-    # charts: drawn in a worker thread (matplotlib is CPU work), from the figures above
+
+async def _charts(
+    conn: AsyncConnection,
+    principal: Principal,
+    year: int,
+    perf: dict[str, Any],
+    eff: dict[str, Any],
+    dutch: Dutch,
+) -> dict[str, str | None]:
+    """The charts: drawn in a worker thread (matplotlib is CPU work), from the figures."""
+    activities = [i["indicator"] for i in perf["totals"]["indicators"]]
     room_names = [dutch(row["room"]) for row in perf["rooms"]]
     attainment_values = [[f["attainment"] for f in row["indicators"]] for row in perf["rooms"]]
     quarters = []
@@ -309,30 +359,7 @@ async def accountability(
             "money": charts.money(income, costs) if income and costs else None,
         }
 
-    drawn = await asyncio.to_thread(draw)
-    return {
-        "year": year,
-        "quarter": quarter,
-        "period_name": period_name(year, quarter),
-        "start": when.start,
-        "end": when.end,
-        "made_on": today(),
-        "district": district,
-        "role": principal.role,
-        "rooms": room_names,
-        "performance": {"rooms": performance_rows, "totals": totals},
-        "performance_note": perf["disclosure_control"],
-        "outcomes_note": outs["disclosure_control"],
-        "referrals": referral_rows,
-        "outcomes": outcome_scopes,
-        "cooperative": money_scopes[0] if eff["cooperative"] is not None else None,
-        "money_rooms": _per_room(
-            money_scopes[1:] if eff["cooperative"] is not None else money_scopes
-        ),
-        "share_of_year": show(eff["share_of_year"], "percent1"),
-        "charts": drawn,
-        "hidden": HIDDEN,
-    }
+    return await asyncio.to_thread(draw)
 
 
 def _per_room(scopes: list[dict[str, Any]]) -> dict[str, Any]:
