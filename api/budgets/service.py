@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.audit.service import record
 from api.base import table
 from api.budgets.models import BudgetLine, StaffAllocation, SubsidyGrant, SubsidyGrantRoom
-from api.budgets.schemas import BudgetSet
+from api.budgets.schemas import BudgetSet, GrantIn
 from api.calendar import today
 from api.caller import Principal
 from api.errors import InvalidInput, NotFound
@@ -158,6 +158,84 @@ def _at(section: str, index: int, name: str | None) -> str:
     return f"{section}.{index}" + (f".{name}" if name else "")
 
 
+@dataclass
+class _YearRows:
+    """The rows a year's money becomes, built from what was sent, and what is wrong with it."""
+
+    ref: rooms.Reference
+    year: int
+    where: Where
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    seen: set[tuple[Any, ...]] = field(default_factory=set)
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    grants: list[tuple[GrantIn, list[int]]] = field(default_factory=list)
+    staff: list[dict[str, Any]] = field(default_factory=list)
+
+    def room_id(self, slug: str | None, at: str) -> int | None:
+        if slug is None:
+            return None
+        if slug not in self.ref.rooms:
+            self.errors.append((at, f"unknown room '{slug}'"))
+            return None
+        return self.ref.rooms[slug].id
+
+    def once(self, key: tuple[Any, ...], at: str, what: str) -> None:
+        if key in self.seen:
+            self.errors.append((at, f"{what} is given twice"))
+        self.seen.add(key)
+
+    def add_lines(self, data: BudgetSet) -> None:
+        for i, inc in enumerate(data.income):
+            at, field_at = self.where("income", i, None), partial(self.where, "income", i)
+            self.once(("income", inc.source, inc.room), at, f"income from '{inc.source}'")
+            self.lines.append(
+                {
+                    "year": self.year,
+                    "kind": "income",
+                    "category": None,
+                    "name": inc.source,
+                    "room_id": self.room_id(inc.room, field_at("room")),
+                    "amount_cents": _cents(inc.amount),
+                }
+            )
+        for i, cost in enumerate(data.costs):
+            at, field_at = self.where("costs", i, None), partial(self.where, "costs", i)
+            key = ("cost", cost.category, cost.name, cost.room)
+            self.once(key, at, f"cost line '{cost.name}'")
+            self.lines.append(
+                {
+                    "year": self.year,
+                    "kind": "cost",
+                    "category": cost.category,
+                    "name": cost.name,
+                    "room_id": self.room_id(cost.room, field_at("room")),
+                    "amount_cents": _cents(cost.amount),
+                }
+            )
+
+    def add_grants(self, data: BudgetSet) -> None:
+        for i, grant in enumerate(data.subsidies):
+            field_at = partial(self.where, "subsidies", i)
+            found = [self.room_id(slug, field_at("rooms")) for slug in grant.rooms]
+            if len(set(grant.rooms)) < len(grant.rooms):
+                self.errors.append((field_at("rooms"), "a room is named twice"))
+            self.grants.append((grant, sorted({r for r in found if r is not None})))
+
+    def add_staff(self, data: BudgetSet) -> None:
+        for i, person in enumerate(data.staff):
+            at, field_at = self.where("staff", i, None), partial(self.where, "staff", i)
+            key = ("staff", person.room, person.function)
+            self.once(key, at, f"{person.room} / {person.function}")
+            self.staff.append(
+                {
+                    "year": self.year,
+                    "room_id": self.room_id(person.room, field_at("room")),
+                    "function": person.function,
+                    "fte_hundredths": int(person.fte * 100),
+                }
+            )
+
+
 async def replace_year(
     conn: AsyncConnection,
     principal: Principal,
@@ -166,101 +244,14 @@ async def replace_year(
     where: Where = _at,
 ) -> dict[str, Any]:
     """The year's money becomes exactly this; audited. Returns which figures moved."""
-    ref = await rooms.reference(conn)
-    errors: list[tuple[str, str]] = []
-
-    def room_id(slug: str | None, at: str) -> int | None:
-        if slug is None:
-            return None
-        if slug not in ref.rooms:
-            errors.append((at, f"unknown room '{slug}'"))
-            return None
-        return ref.rooms[slug].id
-
-    def once(key: tuple[Any, ...], seen: set[tuple[Any, ...]], at: str, what: str) -> None:
-        if key in seen:
-            errors.append((at, f"{what} is given twice"))
-        seen.add(key)
-
-    lines: list[dict[str, Any]] = []
-    seen: set[tuple[Any, ...]] = set()
-    for i, inc in enumerate(data.income):
-        at, field_at = where("income", i, None), partial(where, "income", i)
-        once(("income", inc.source, inc.room), seen, at, f"income from '{inc.source}'")
-        lines.append(
-            {
-                "year": year,
-                "kind": "income",
-                "category": None,
-                "name": inc.source,
-                "room_id": room_id(inc.room, field_at("room")),
-                "amount_cents": _cents(inc.amount),
-            }
-        )
-    for i, cost in enumerate(data.costs):
-        at, field_at = where("costs", i, None), partial(where, "costs", i)
-        once(("cost", cost.category, cost.name, cost.room), seen, at, f"cost line '{cost.name}'")
-        lines.append(
-            {
-                "year": year,
-                "kind": "cost",
-                "category": cost.category,
-                "name": cost.name,
-                "room_id": room_id(cost.room, field_at("room")),
-                "amount_cents": _cents(cost.amount),
-            }
-        )
-    grants: list[tuple[Any, list[int]]] = []
-    for i, grant in enumerate(data.subsidies):
-        at, field_at = where("subsidies", i, None), partial(where, "subsidies", i)
-        found = [room_id(slug, field_at("rooms")) for slug in grant.rooms]
-        if len(set(grant.rooms)) < len(grant.rooms):
-            errors.append((field_at("rooms"), "a room is named twice"))
-        grants.append((grant, sorted({r for r in found if r is not None})))
-    staff = []
-    for i, person in enumerate(data.staff):
-        at, field_at = where("staff", i, None), partial(where, "staff", i)
-        once(
-            ("staff", person.room, person.function), seen, at, f"{person.room} / {person.function}"
-        )
-        staff.append(
-            {
-                "year": year,
-                "room_id": room_id(person.room, field_at("room")),
-                "function": person.function,
-                "fte_hundredths": int(person.fte * 100),
-            }
-        )
-    if errors:
-        raise InvalidInput(errors[:200])
-
+    rows = _YearRows(await rooms.reference(conn), year, where)
+    rows.add_lines(data)
+    rows.add_grants(data)
+    rows.add_staff(data)
+    if rows.errors:
+        raise InvalidInput(rows.errors[:200])
     before = await year_money(conn, year)
-    await conn.execute(delete(_line).where(_line.c.year == year))
-    await conn.execute(
-        delete(_grant_room).where(
-            _grant_room.c.grant_id.in_(select(_grant.c.id).where(_grant.c.year == year))
-        )
-    )
-    await conn.execute(delete(_grant).where(_grant.c.year == year))
-    await conn.execute(delete(_staff).where(_staff.c.year == year))
-    if lines:
-        await conn.execute(insert(_line), lines)
-    for grant, ids in grants:
-        grant_id = (
-            await conn.execute(
-                insert(_grant)
-                .values(
-                    year=year,
-                    grantor=grant.grantor,
-                    kind=grant.kind,
-                    amount_cents=_cents(grant.amount),
-                )
-                .returning(_grant.c.id)
-            )
-        ).scalar_one()
-        await conn.execute(insert(_grant_room), [{"grant_id": grant_id, "room_id": r} for r in ids])
-    if staff:
-        await conn.execute(insert(_staff), staff)
+    await _store_year(conn, year, rows)
     after = await year_money(conn, year)
     moved = _moved(before, after)
     await record(
@@ -280,6 +271,36 @@ async def replace_year(
         },
     )
     return moved
+
+
+async def _store_year(conn: AsyncConnection, year: int, rows: _YearRows) -> None:
+    """The year's lines, grants and staff replaced by these."""
+    await conn.execute(delete(_line).where(_line.c.year == year))
+    await conn.execute(
+        delete(_grant_room).where(
+            _grant_room.c.grant_id.in_(select(_grant.c.id).where(_grant.c.year == year))
+        )
+    )
+    await conn.execute(delete(_grant).where(_grant.c.year == year))
+    await conn.execute(delete(_staff).where(_staff.c.year == year))
+    if rows.lines:
+        await conn.execute(insert(_line), rows.lines)
+    for grant, ids in rows.grants:
+        grant_id = (
+            await conn.execute(
+                insert(_grant)
+                .values(
+                    year=year,
+                    grantor=grant.grantor,
+                    kind=grant.kind,
+                    amount_cents=_cents(grant.amount),
+                )
+                .returning(_grant.c.id)
+            )
+        ).scalar_one()
+        await conn.execute(insert(_grant_room), [{"grant_id": grant_id, "room_id": r} for r in ids])
+    if rows.staff:
+        await conn.execute(insert(_staff), rows.staff)
 
 
 _MOVED_NAMES = {
