@@ -16,7 +16,7 @@ import io
 import re
 from collections.abc import Iterator
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from api.residents import codes
 from api.text import clean_text
@@ -82,9 +82,21 @@ def _date(value: str) -> date:
     raise ValueError(f"date '{value[:20]}' is not a date like 2019-03-31 or 31-03-2019")
 
 
+class ImportRow(TypedDict):
+    """One row of an imported list, checked: what a registration is made of."""
+
+    line: int
+    occurred_on: date
+    activity_id: int
+    resident_code: str | None
+    resident_name: str | None
+    headcount: int
+    note: str | None
+
+
 def parse_import_row(
     raw: dict[str, str], activities: dict[str, int], room: RoomRef, line: int, today: date
-) -> dict[str, Any]:
+) -> ImportRow:
     if "__error__" in raw:
         raise ValueError(raw["__error__"])
     occurred_on = _date(raw.get("date", ""))

@@ -24,7 +24,7 @@ from api.errors import (
     PreconditionRequired,
     UnknownCodes,
 )
-from api.registrations.importing import parse_import_row
+from api.registrations.importing import ImportRow, parse_import_row
 from api.registrations.models import Registration
 from api.registrations.schemas import RegistrationUpdate
 from api.residents import service as residents
@@ -286,7 +286,7 @@ async def _checked_rows(
     room: rooms.RoomRef,
     rows: list[tuple[int, dict[str, str]]],
     writes: Writes,
-) -> tuple[list[dict[str, Any]], dict[str, uuid.UUID]]:
+) -> tuple[list[ImportRow], dict[str, uuid.UUID]]:
     """Every row parsed, and the residents of its codes; or the import is refused whole."""
     parsed, errors = [], []
     day = today()
@@ -364,48 +364,7 @@ async def import_registrations(
         )
     )
     created = await residents.insert_named_residents(conn, principal, room.id, names, day)
-    now = utcnow()
-    batch: list[dict[str, Any]] = []
-    served: dict[uuid.UUID, date] = {}
-    done = 0
-    for item in parsed:
-        resident_id = (
-            known[item["resident_code"]]
-            if item["resident_code"]
-            else created.get(item["resident_name"])
-            if item["resident_name"]
-            else None
-        )
-        if resident_id is not None:
-            served[resident_id] = min(
-                item["occurred_on"], served.get(resident_id, item["occurred_on"])
-            )
-        batch.append(
-            {
-                "id": uuid.uuid4(),
-                "room_id": room.id,
-                "activity_id": item["activity_id"],
-                "occurred_on": item["occurred_on"],
-                "resident_id": resident_id,
-                "headcount": item["headcount"],
-                "note": item["note"],
-                "registered_by": principal.id,
-                "created_at": now,
-                "updated_at": now,
-                "version": 1,
-            }
-        )
-        if len(batch) == 5000:
-            await bulk_insert(conn, _reg, batch)
-            done += len(batch)
-            batch = []
-            if progress:
-                progress(done)
-    if batch:
-        await bulk_insert(conn, _reg, batch)
-        done += len(batch)
-        if progress:
-            progress(done)
+    done, served = await _insert_rows(conn, principal, room.id, parsed, known, created, progress)
     await residents.link_rooms(conn, [(r, room.id, first) for r, first in served.items()])
     await record_many(
         conn,
@@ -429,3 +388,59 @@ async def import_registrations(
         details={"registrations": done, "residents": len(created)},
     )
     return {"registrations": done, "residents_created": len(created)}
+
+
+async def _insert_rows(
+    conn: AsyncConnection,
+    principal: Principal,
+    room_id: int,
+    parsed: list[ImportRow],
+    known: dict[str, uuid.UUID],
+    created: dict[str, uuid.UUID],
+    progress: ProgressFn | None,
+) -> tuple[int, dict[uuid.UUID, date]]:
+    """The parsed rows inserted in batches of 5000 (progress after each); returns how many,
+    and the first day each resident was served."""
+    now = utcnow()
+    batch: list[dict[str, Any]] = []
+    served: dict[uuid.UUID, date] = {}
+    done = 0
+    for item in parsed:
+        resident_id = (
+            known[item["resident_code"]]
+            if item["resident_code"]
+            else created.get(item["resident_name"])
+            if item["resident_name"]
+            else None
+        )
+        if resident_id is not None:
+            served[resident_id] = min(
+                item["occurred_on"], served.get(resident_id, item["occurred_on"])
+            )
+        batch.append(
+            {
+                "id": uuid.uuid4(),
+                "room_id": room_id,
+                "activity_id": item["activity_id"],
+                "occurred_on": item["occurred_on"],
+                "resident_id": resident_id,
+                "headcount": item["headcount"],
+                "note": item["note"],
+                "registered_by": principal.id,
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+        )
+        if len(batch) == 5000:
+            await bulk_insert(conn, _reg, batch)
+            done += len(batch)
+            batch = []
+            if progress:
+                progress(done)
+    if batch:
+        await bulk_insert(conn, _reg, batch)
+        done += len(batch)
+        if progress:
+            progress(done)
+    return done, served
