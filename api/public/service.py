@@ -5,6 +5,7 @@ never a person, an account or a referral."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -40,6 +41,8 @@ def _quarters_to_date(year: int) -> list[int]:
 
 
 async def assignments(conn: AsyncConnection, year: int, wanted: list[str]) -> dict[str, Any]:
+    """Each room's activities, agreements, subsidies and realised figures per quarter so far,
+    the district's together, and the partners' assignments."""
     ref = await rooms.reference(conn)
     unknown = [slug for slug in wanted if slug not in ref.rooms]
     if unknown:
@@ -50,66 +53,12 @@ async def assignments(conn: AsyncConnection, year: int, wanted: list[str]) -> di
     units = await rooms.activity_units(conn)
     money = await budgets.year_money(conn, year)
 
-    quarters = []
+    quarters: Quarters = []
     for q in _quarters_to_date(year):
         figures = await indicators.performance(
             conn, DISTRICT_READER, period(year, q), [r["slug"] for r in shown]
         )
         quarters.append((q, figures))
-
-    def realised(indicators_: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [
-            {
-                "indicator": f["indicator"],
-                "label_nl": label_nl(f["indicator"]),
-                "unit": f["unit"],
-                "target": f["target"],
-                "realised": f["realised"],
-                "attainment": f["attainment"],
-            }
-            for f in indicators_
-        ]
-
-    def quarter_rows(pick: Any) -> list[dict[str, Any]]:
-        return [
-            {
-                "quarter": q,
-                "period": figures["period"],
-                "disclosure_control": figures["disclosure_control"],
-                "indicators": realised(pick(figures)),
-            }
-            for q, figures in quarters
-        ]
-
-    def room_quarters(slug: str) -> list[dict[str, Any]]:
-        return quarter_rows(
-            lambda figures: next(r["indicators"] for r in figures["rooms"] if r["room"] == slug)
-        )
-
-    def subsidies(room_id: int) -> list[dict[str, Any]]:
-        return [
-            {
-                "grantor": g.grantor,
-                "kind": g.kind,
-                "amount": budgets.euros(g.cents),
-                "joint": len(g.room_ids) > 1,
-                "rooms": [
-                    {"room": ref.room_slugs[r], "label_nl": label_nl(ref.room_slugs[r])}
-                    for r in g.room_ids
-                ],
-            }
-            for g in money.grants
-            if room_id in g.room_ids
-        ]
-
-    def activities(room: dict[str, Any]) -> list[dict[str, Any]]:
-        out = []
-        for code in room["activities"]:
-            unit, value = agreed.get((room["id"], code), (units[code], None))
-            out.append(
-                {"activity": code, "label_nl": label_nl(code), "unit": unit, "target": value}
-            )
-        return out
 
     return {
         "year": year,
@@ -128,17 +77,87 @@ async def assignments(conn: AsyncConnection, year: int, wanted: list[str]) -> di
                 "postcode": r["postcode"],
                 "languages": r["languages"],
                 "opening_hours": r["opening_hours"],
-                "activities": activities(r),
-                "subsidies": subsidies(r["id"]),
-                "quarters": room_quarters(r["slug"]),
+                "activities": _activities(r, agreed, units),
+                "subsidies": _subsidies(money, ref, r["id"]),
+                "quarters": _quarter_rows(quarters, _of_room(r["slug"])),
             }
             for r in shown
         ],
         "district": {
-            "quarters": quarter_rows(lambda figures: figures["totals"]["indicators"]),
+            "quarters": _quarter_rows(quarters, lambda figures: figures["totals"]["indicators"]),
         },
         "partners": await partner_assignments(conn),
     }
+
+
+# the performance figures (as GET /indicators/performance answers) of each quarter so far
+Quarters = list[tuple[int, dict[str, Any]]]
+Pick = Callable[[dict[str, Any]], list[dict[str, Any]]]
+
+
+def _realised(indicators_: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "indicator": f["indicator"],
+            "label_nl": label_nl(f["indicator"]),
+            "unit": f["unit"],
+            "target": f["target"],
+            "realised": f["realised"],
+            "attainment": f["attainment"],
+        }
+        for f in indicators_
+    ]
+
+
+def _quarter_rows(quarters: Quarters, pick: Pick) -> list[dict[str, Any]]:
+    """Per quarter, the indicators `pick` takes from its figures (a room's, or the totals)."""
+    return [
+        {
+            "quarter": q,
+            "period": figures["period"],
+            "disclosure_control": figures["disclosure_control"],
+            "indicators": _realised(pick(figures)),
+        }
+        for q, figures in quarters
+    ]
+
+
+def _of_room(slug: str) -> Pick:
+    def pick(figures: dict[str, Any]) -> list[dict[str, Any]]:
+        return next(r["indicators"] for r in figures["rooms"] if r["room"] == slug)
+
+    return pick
+
+
+def _subsidies(
+    money: budgets.YearMoney, ref: rooms.Reference, room_id: int
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "grantor": g.grantor,
+            "kind": g.kind,
+            "amount": budgets.euros(g.cents),
+            "joint": len(g.room_ids) > 1,
+            "rooms": [
+                {"room": ref.room_slugs[r], "label_nl": label_nl(ref.room_slugs[r])}
+                for r in g.room_ids
+            ],
+        }
+        for g in money.grants
+        if room_id in g.room_ids
+    ]
+
+
+def _activities(
+    room: dict[str, Any],
+    agreed: dict[tuple[int, str], tuple[str, int]],
+    units: dict[str, str],
+) -> list[dict[str, Any]]:
+    out = []
+    for code in room["activities"]:
+        unit, value = agreed.get((room["id"], code), (units[code], None))
+        out.append({"activity": code, "label_nl": label_nl(code), "unit": unit, "target": value})
+    return out
 
 
 async def partner_assignments(conn: AsyncConnection) -> list[dict[str, Any]]:
