@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, case, func, select
+from sqlalchemy import ColumnElement, Table, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.base import table
@@ -31,17 +32,53 @@ async def referral_figures(
     overdue_days: int,
     now: datetime,
 ) -> dict[str, Any]:
+    """Per partner and direction: the referrals made in the period by status and reason,
+    how many are overdue, and the median days to acceptance and completion."""
     ref = await rooms.reference(conn)
     room_ids = readable_rooms(principal, wanted_rooms, ref)
-    start = period.start
     in_period = and_(
         _ref.c.room_id.in_(room_ids),
-        _ref.c.created_at >= _midnight(start),
+        _ref.c.created_at >= _midnight(period.start),
         _ref.c.created_at < _midnight(period.end + timedelta(days=1)),
     )
     late = and_(
         _ref.c.status.in_(OPEN), _ref.c.status_changed_at < now - timedelta(days=overdue_days)
     )
+    groups = await _counts(conn, in_period, late)
+    durations = await _durations(conn, in_period)
+    codes = {i: c for c, i in (await rooms.partner_ids(conn)).items()}
+    items = [
+        _item(codes[partner_id], direction, group, durations[(partner_id, direction)])
+        for (partner_id, direction), group in sorted(
+            groups.items(), key=lambda g: (codes[g[0][0]], g[0][1])
+        )
+    ]
+    return {
+        "year": period.year,
+        "period": {"start": period.start, "end": period.end},
+        "rooms": [ref.room_slugs[r] for r in room_ids],
+        "items": with_labels(items),
+    }
+
+
+@dataclass
+class _Group:
+    """The referrals of one partner and direction, counted."""
+
+    statuses: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    reasons: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    overdue: int = 0
+
+
+# (partner id, direction) -> its referrals counted
+Groups = dict[tuple[int, str], _Group]
+# (partner id, direction) -> days to "accept" and to "complete", one a referral
+Durations = dict[tuple[int, str], dict[str, list[float]]]
+
+
+async def _counts(
+    conn: AsyncConnection, in_period: ColumnElement[bool], late: ColumnElement[bool]
+) -> Groups:
     counts = await conn.execute(
         select(
             _ref.c.partner_id,
@@ -54,24 +91,20 @@ async def referral_figures(
         .where(in_period)
         .group_by(_ref.c.partner_id, _ref.c.direction, _ref.c.status, _ref.c.outcome_reason)
     )
-    groups: dict[tuple[int, str], dict[str, Any]] = defaultdict(
-        lambda: {
-            "statuses": dict.fromkeys(STATUSES, 0),
-            "reasons": defaultdict(int),
-            "overdue": 0,
-        }
-    )
+    groups: Groups = defaultdict(_Group)
     for partner_id, direction, status, reason, n, overdue in counts:
         group = groups[(partner_id, direction)]
-        group["statuses"][status] += n
-        group["overdue"] += int(overdue or 0)
+        group.statuses[status] += n
+        group.overdue += int(overdue or 0)
         if reason:
-            group["reasons"][reason] += n
-    # days to acceptance and completion: a few hundred referrals a year, so the medians are
-    # taken over the durations (dialect-neutral); the counting above stays in SQL
-    durations: dict[tuple[int, str], dict[str, list[float]]] = defaultdict(
-        lambda: {"accept": [], "complete": []}
-    )
+            group.reasons[reason] += n
+    return groups
+
+
+async def _durations(conn: AsyncConnection, in_period: ColumnElement[bool]) -> Durations:
+    """Days to acceptance and completion: a few hundred referrals a year, so the medians are
+    taken over the durations (dialect-neutral); the counting stays in SQL."""
+    durations: Durations = defaultdict(lambda: {"accept": [], "complete": []})
     for partner_id, direction, status, created, accepted, closed in await conn.execute(
         select(
             _ref.c.partner_id,
@@ -86,36 +119,24 @@ async def referral_figures(
         d["accept"].append((accepted - created).total_seconds() / 86400)
         if status == "completed" and closed is not None:
             d["complete"].append((closed - created).total_seconds() / 86400)
-    codes = {i: c for c, i in (await rooms.partner_ids(conn)).items()}
-    items = []
-    for (partner_id, direction), group in sorted(
-        groups.items(), key=lambda g: (codes[g[0][0]], g[0][1])
-    ):
-        total = sum(group["statuses"].values())
-        closed = sum(group["statuses"][s] for s in CLOSED)
-        d = durations[(partner_id, direction)]
-        items.append(
-            {
-                "partner": codes[partner_id],
-                "direction": direction,
-                "total": total,
-                "by_status": group["statuses"],
-                "closure_rate": round(closed / total, 3) if total else None,
-                "completion_rate": round(group["statuses"]["completed"] / total, 3)
-                if total
-                else None,
-                "median_days_to_acceptance": _median(d["accept"]),
-                "median_days_to_completion": _median(d["complete"]),
-                "overdue": group["overdue"],
-                "reasons": dict(group["reasons"]),
-                "reason_labels": {r: label_nl(r) for r in group["reasons"]},
-            }
-        )
+    return durations
+
+
+def _item(partner: str, direction: str, group: _Group, d: dict[str, list[float]]) -> dict[str, Any]:
+    total = sum(group.statuses.values())
+    closed = sum(group.statuses[s] for s in CLOSED)
     return {
-        "year": period.year,
-        "period": {"start": period.start, "end": period.end},
-        "rooms": [ref.room_slugs[r] for r in room_ids],
-        "items": with_labels(items),
+        "partner": partner,
+        "direction": direction,
+        "total": total,
+        "by_status": group.statuses,
+        "closure_rate": round(closed / total, 3) if total else None,
+        "completion_rate": round(group.statuses["completed"] / total, 3) if total else None,
+        "median_days_to_acceptance": _median(d["accept"]),
+        "median_days_to_completion": _median(d["complete"]),
+        "overdue": group.overdue,
+        "reasons": dict(group.reasons),
+        "reason_labels": {r: label_nl(r) for r in group.reasons},
     }
 
 
