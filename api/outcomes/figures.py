@@ -116,7 +116,25 @@ async def first_and_latest(conn: AsyncConnection, period: Period, room_ids: list
         )
         .cte("measured")
     )
-    m, pairs = measured.c, Pairs()
+    pairs = Pairs()
+    await _per_instrument(conn, measured, pairs)
+    await _per_domain(conn, measured, pairs)
+    paired = {resident for by_resident in pairs.changes.values() for resident in by_resident}
+    for resident_id, room_id in await conn.execute(
+        select(_resident_room.c.resident_id, _resident_room.c.room_id).where(
+            _resident_room.c.room_id.in_(room_ids),
+            _resident_room.c.resident_id.in_(select(_assessment.c.resident_id).where(in_year)),
+        )
+    ):
+        if resident_id in paired:
+            pairs.rooms[resident_id].add(room_id)
+    return pairs
+
+
+async def _per_instrument(conn: AsyncConnection, measured: CTE, pairs: Pairs) -> None:
+    """Each resident's change and days between the first and latest measurement with an
+    instrument (ladder: rungs; matrix: see zrm_change)."""
+    m = measured.c
     per_instrument = (m.resident_id, m.instrument)
     whole = select(
         m.resident_id,
@@ -144,6 +162,10 @@ async def first_and_latest(conn: AsyncConnection, period: Period, room_ids: list
         )
         pairs.days[instrument][resident_id] = (latest.assessed_on - first.assessed_on).days
 
+
+async def _per_domain(conn: AsyncConnection, measured: CTE, pairs: Pairs) -> None:
+    """Each resident's change per matrix domain: from the first to the latest score of it."""
+    m = measured.c
     scored = union_all(
         *(
             select(
@@ -173,17 +195,6 @@ async def first_and_latest(conn: AsyncConnection, period: Period, room_ids: list
         .having(func.min(r.assessed_on) < func.max(r.assessed_on))
     ):
         pairs.changes[domain][resident_id] = latest_score - first_score
-
-    paired = {resident for by_resident in pairs.changes.values() for resident in by_resident}
-    for resident_id, room_id in await conn.execute(
-        select(_resident_room.c.resident_id, _resident_room.c.room_id).where(
-            _resident_room.c.room_id.in_(room_ids),
-            _resident_room.c.resident_id.in_(select(_assessment.c.resident_id).where(in_year)),
-        )
-    ):
-        if resident_id in paired:
-            pairs.rooms[resident_id].add(room_id)
-    return pairs
 
 
 async def _became_volunteer(
@@ -250,6 +261,9 @@ def _shown(family: Family | None, counts: dict[str, int], row: int | None) -> di
 async def outcome_figures(
     conn: AsyncConnection, principal: Principal, period: Period, wanted_rooms: list[str]
 ) -> dict[str, Any]:
+    """Per room and for the rooms together: who moved up, stayed or moved down between their
+    first and latest measurement, new volunteers, and the targets pro rata (the district
+    roles' answer disclosure-controlled)."""
     ref = await rooms.reference(conn)
     shown_rooms = readable_rooms(principal, wanted_rooms, ref)
     district = principal.role in DISTRICT_ROLES
@@ -257,16 +271,6 @@ async def outcome_figures(
     room_ids = readable_rooms(principal, [], ref) if district else shown_rooms
     pairs = await first_and_latest(conn, period, room_ids)
     volunteers = await _became_volunteer(conn, period, room_ids)
-    agreed: dict[tuple[int | None, str], int] = {}
-    for room_id, indicator, value in await conn.execute(
-        select(_target.c.room_id, _target.c.indicator, _target.c.value).where(
-            _target.c.year == period.year, _target.c.room_id.in_(room_ids)
-        )
-    ):
-        agreed[(room_id, indicator)] = value
-        agreed[(None, indicator)] = agreed.get((None, indicator), 0) + value
-    # a quarter's or a month's target is the year's pro rata, as in performance
-    targets = {k: number(v * period.share_of_year) for k, v in agreed.items()}
     rows: list[int | None] = [*room_ids, None]
     served = {row: {r for r, by in pairs.rooms.items() if row is None or row in by} for row in rows}
     counts = {
@@ -277,65 +281,89 @@ async def outcome_figures(
     if district:
         families = {name: _family(room_ids, c) for name, c in counts.items()}
         families[BECAME_VOLUNTEER] = protect(Family(rooms=room_ids, totals=became_counts))
-
-    def family(name: str) -> Family | None:
-        return None if families is None else families[name]
-
-    def figures(room_id: int | None) -> dict[str, Any]:
-        instruments = []
-        for instrument in INSTRUMENTS:
-            changes = pairs.changes[instrument]
-            movement = _shown(family(instrument), counts[instrument][room_id], room_id)
-            who = served[room_id]
-            days = [
-                d for r, d in pairs.days[instrument].items() if r in who and changes[r] is not None
-            ]
-            target = targets.get((room_id, TARGET_OF[instrument]))
-            domains = ZRM_DOMAINS if instrument == ZRM else ()
-            instruments.append(
-                {
-                    "instrument": instrument,
-                    **movement,
-                    # a median of fewer than 5 people is about those people
-                    "median_days_between": round(statistics.median(days), 1)
-                    if days
-                    and movement["measured"] is not None
-                    and (families is None or len(days) >= MINIMUM)
-                    else None,
-                    "target": target,
-                    "attainment": _attainment(movement["up"], target),
-                    "domains": [
-                        {
-                            "domain": d,
-                            **_shown(family(d), counts[d][room_id], room_id),
-                        }
-                        for d in domains
-                    ],
-                }
-            )
-        became = (
-            became_counts[room_id]
-            if families is None
-            else families[BECAME_VOLUNTEER].total(room_id)
-        )
-        target = targets.get((room_id, BECAME_VOLUNTEER))
-        return {
-            "instruments": instruments,
-            "became_volunteer": became,
-            "became_volunteer_target": target,
-            "became_volunteer_attainment": _attainment(became, target),
-        }
-
+    targets = await _targets_pro_rata(conn, period, room_ids)
+    tally = _Tally(pairs, served, counts, became_counts, families, targets)
     return with_labels(
         {
             "year": period.year,
             "period": {"start": period.start, "end": period.end},
             "suppressed": district,
             "disclosure_control": controlled(None if families is None else families.values()),
-            "rooms": [{"room": ref.room_slugs[r], **figures(r)} for r in shown_rooms],
-            "totals": figures(None),
+            "rooms": [{"room": ref.room_slugs[r], **tally.figures(r)} for r in shown_rooms],
+            "totals": tally.figures(None),
         }
     )
+
+
+async def _targets_pro_rata(
+    conn: AsyncConnection, period: Period, room_ids: list[int]
+) -> dict[tuple[int | None, str], int | float | None]:
+    """The outcome targets per room and (None) summed, for the period: a quarter's or a
+    month's target is the year's pro rata, as in performance."""
+    agreed: dict[tuple[int | None, str], int] = {}
+    for room_id, indicator, value in await conn.execute(
+        select(_target.c.room_id, _target.c.indicator, _target.c.value).where(
+            _target.c.year == period.year, _target.c.room_id.in_(room_ids)
+        )
+    ):
+        agreed[(room_id, indicator)] = value
+        agreed[(None, indicator)] = agreed.get((None, indicator), 0) + value
+    return {k: number(v * period.share_of_year) for k, v in agreed.items()}
+
+
+@dataclass
+class _Tally:
+    """What the figures of each room (and of None, the rooms together) are made of."""
+
+    pairs: Pairs
+    served: dict[int | None, set[uuid.UUID]]
+    counts: dict[str, dict[int | None, dict[str, int]]]
+    became_counts: dict[int | None, int]
+    families: dict[str, Family] | None  # disclosure control, for the district roles
+    targets: dict[tuple[int | None, str], int | float | None]
+
+    def family(self, name: str) -> Family | None:
+        return None if self.families is None else self.families[name]
+
+    def figures(self, room_id: int | None) -> dict[str, Any]:
+        became = (
+            self.became_counts[room_id]
+            if self.families is None
+            else self.families[BECAME_VOLUNTEER].total(room_id)
+        )
+        target = self.targets.get((room_id, BECAME_VOLUNTEER))
+        return {
+            "instruments": [self.instrument(i, room_id) for i in INSTRUMENTS],
+            "became_volunteer": became,
+            "became_volunteer_target": target,
+            "became_volunteer_attainment": _attainment(became, target),
+        }
+
+    def instrument(self, instrument: str, room_id: int | None) -> dict[str, Any]:
+        changes = self.pairs.changes[instrument]
+        movement = _shown(self.family(instrument), self.counts[instrument][room_id], room_id)
+        who = self.served[room_id]
+        days = [
+            d for r, d in self.pairs.days[instrument].items() if r in who and changes[r] is not None
+        ]
+        target = self.targets.get((room_id, TARGET_OF[instrument]))
+        domains = ZRM_DOMAINS if instrument == ZRM else ()
+        return {
+            "instrument": instrument,
+            **movement,
+            # a median of fewer than 5 people is about those people
+            "median_days_between": round(statistics.median(days), 1)
+            if days
+            and movement["measured"] is not None
+            and (self.families is None or len(days) >= MINIMUM)
+            else None,
+            "target": target,
+            "attainment": _attainment(movement["up"], target),
+            "domains": [
+                {"domain": d, **_shown(self.family(d), self.counts[d][room_id], room_id)}
+                for d in domains
+            ],
+        }
 
 
 OUTCOMES_HEADER = [
