@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Table, and_, case, func, literal, null, select, text, tuple_, union_all
@@ -125,6 +126,8 @@ def _unit(agreed: dict[tuple[int, str], tuple[str, int]], units: dict[str, str])
 async def performance(
     conn: AsyncConnection, principal: Principal, period: Period, wanted_rooms: list[str]
 ) -> dict[str, Any]:
+    """Agreed against realised per room and indicator, and for the rooms together (the
+    district roles' answer disclosure-controlled)."""
     ref = await rooms.reference(conn)
     shown_rooms = readable_rooms(principal, wanted_rooms, ref)
     district = principal.role in DISTRICT_ROLES
@@ -141,65 +144,16 @@ async def performance(
         if district
         else None
     )
-    share, elapsed = period.share_of_year, period.elapsed_share(today())
-
-    def shown(row: int | None, indicator: str, unit: str, value: int) -> int | None:
-        if family is None:
-            return value
-        if indicator == UNIQUE_VISITORS:
-            return family.total(row)
-        return family.cell(unit, row, indicator)
-
-    def entry(indicator: str, unit: str, target: float | None, value: int | None) -> dict[str, Any]:
-        period_target = None if target is None else target * share
-        return {
-            "indicator": indicator,
-            "unit": unit,
-            "target": number(period_target),
-            "realised": value,
-            "attainment": number(value / period_target, 3)
-            if period_target and value is not None
-            else None,
-            "expected_to_date": number(None if period_target is None else period_target * elapsed),
-        }
-
+    entries = _Entries(family, period.share_of_year, period.elapsed_share(today()))
+    sums = _DistrictSums()
     per_room = []
-    sums: dict[str, int] = defaultdict(int)
-    district_targets: dict[str, int] = defaultdict(int)
-    district_has_target: set[str] = set()
-    summed_hidden: set[str] = set()  # a room's figure is hidden: the sum would give it away
     for room_id in room_ids:
-        entries = []
-        for indicator in indicators:
-            unit, target = agreed.get((room_id, indicator), (units[indicator], None))
-            activity = None if indicator == UNIQUE_VISITORS else ref.activities[indicator]
-            services, people = figures.get((room_id, activity), (0, 0))
-            value = services if unit == "services" else people
-            sums[indicator] += value
-            if target is not None:
-                district_targets[indicator] += target
-                district_has_target.add(indicator)
-            realised_here = shown(room_id, indicator, unit, value)
-            if realised_here is None:
-                summed_hidden.add(indicator)
-            entries.append(entry(indicator, unit, target, realised_here))
+        items = [
+            _room_entry(room_id, i, agreed, units, ref, figures, entries, sums) for i in indicators
+        ]
         if room_id in shown_rooms:
-            per_room.append({"room": ref.room_slugs[room_id], "indicators": entries})
-
-    totals = []
-    for indicator in indicators:
-        unit = unit_of(room_ids, indicator)
-        activity = None if indicator == UNIQUE_VISITORS else ref.activities[indicator]
-        services, people = figures.get((None, activity), (0, 0))
-        value = services if unit == "services" else people
-        item = entry(
-            indicator,
-            unit,
-            district_targets[indicator] if indicator in district_has_target else None,
-            shown(None, indicator, unit, value),
-        )
-        item["realised_sum_of_rooms"] = None if indicator in summed_hidden else sums[indicator]
-        totals.append(item)
+            per_room.append({"room": ref.room_slugs[room_id], "indicators": items})
+    totals = [_total_entry(room_ids, i, unit_of, ref, figures, entries, sums) for i in indicators]
     return with_labels(
         {
             "year": period.year,
@@ -209,6 +163,100 @@ async def performance(
             "totals": {"indicators": totals},
         }
     )
+
+
+Figures = dict[tuple[int | None, int | None], tuple[int, int]]
+
+
+@dataclass
+class _Entries:
+    """An indicator's entry in a period: the target pro rata, and the realised figure as the
+    caller may see it (the district roles: disclosure-controlled by `family`)."""
+
+    family: Family | None
+    share: float
+    elapsed: float
+
+    def shown(self, row: int | None, indicator: str, unit: str, value: int) -> int | None:
+        if self.family is None:
+            return value
+        if indicator == UNIQUE_VISITORS:
+            return self.family.total(row)
+        return self.family.cell(unit, row, indicator)
+
+    def entry(
+        self, indicator: str, unit: str, target: float | None, value: int | None
+    ) -> dict[str, Any]:
+        period_target = None if target is None else target * self.share
+        return {
+            "indicator": indicator,
+            "unit": unit,
+            "target": number(period_target),
+            "realised": value,
+            "attainment": number(value / period_target, 3)
+            if period_target and value is not None
+            else None,
+            "expected_to_date": number(
+                None if period_target is None else period_target * self.elapsed
+            ),
+        }
+
+
+@dataclass
+class _DistrictSums:
+    """The rooms' figures and targets summed per indicator, for the totals."""
+
+    realised: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    targets: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    has_target: set[str] = field(default_factory=set)
+    hidden: set[str] = field(default_factory=set)  # a room's figure is hidden: the sum would tell
+
+
+def _room_entry(
+    room_id: int,
+    indicator: str,
+    agreed: dict[tuple[int, str], tuple[str, int]],
+    units: dict[str, str],
+    ref: rooms.Reference,
+    figures: Figures,
+    entries: _Entries,
+    sums: _DistrictSums,
+) -> dict[str, Any]:
+    unit, target = agreed.get((room_id, indicator), (units[indicator], None))
+    activity = None if indicator == UNIQUE_VISITORS else ref.activities[indicator]
+    services, people = figures.get((room_id, activity), (0, 0))
+    value = services if unit == "services" else people
+    sums.realised[indicator] += value
+    if target is not None:
+        sums.targets[indicator] += target
+        sums.has_target.add(indicator)
+    realised_here = entries.shown(room_id, indicator, unit, value)
+    if realised_here is None:
+        sums.hidden.add(indicator)
+    return entries.entry(indicator, unit, target, realised_here)
+
+
+def _total_entry(
+    room_ids: list[int],
+    indicator: str,
+    unit_of: UnitOf,
+    ref: rooms.Reference,
+    figures: Figures,
+    entries: _Entries,
+    sums: _DistrictSums,
+) -> dict[str, Any]:
+    unit = unit_of(room_ids, indicator)
+    activity = None if indicator == UNIQUE_VISITORS else ref.activities[indicator]
+    services, people = figures.get((None, activity), (0, 0))
+    value = services if unit == "services" else people
+    item = entries.entry(
+        indicator,
+        unit,
+        sums.targets[indicator] if indicator in sums.has_target else None,
+        entries.shown(None, indicator, unit, value),
+    )
+    item["realised_sum_of_rooms"] = None if indicator in sums.hidden else sums.realised[indicator]
+    return item
 
 
 AGE_BANDS = ["0-17", "18-26", "27-44", "45-66", "67+"]
