@@ -33,7 +33,6 @@ from api.registrations.models import Registration
 from api.residents import service as residents
 from api.residents.models import Resident, ResidentRoom
 from api.rooms import service as rooms
-from api.rooms.models import Partner
 from api.scoping import resident_for_rights
 from api.webhooks.models import OutboxEvent
 
@@ -49,7 +48,6 @@ _failure: Table = table(LoginFailure)
 _consent: Table = table(Consent)
 _referral: Table = table(Referral)
 _referral_event: Table = table(ReferralEvent)
-_partner: Table = table(Partner)
 _outbox: Table = table(OutboxEvent)
 
 
@@ -58,7 +56,34 @@ async def export(conn: AsyncConnection, principal: Principal, resident_id: uuid.
     await resident_for_rights(conn, principal, resident_id)
     person = await residents.get_resident(conn, principal, resident_id, audit=False)
     ref = await rooms.reference(conn)
-    registrations = [
+    registrations = await _registrations_of(conn, ref, resident_id)
+    codes = {i: c for c, i in (await rooms.partner_ids(conn)).items()}
+    referrals = await _referrals_of(conn, ref, codes, resident_id)
+    consents = await _consents_of(conn, codes, resident_id)
+    await record(
+        conn,
+        actor=principal,
+        action="resident.export",
+        object_type="resident",
+        object_id=resident_id,
+        resident_id=resident_id,
+    )
+    return {
+        "resident": person,
+        "registrations": registrations,
+        "referrals": referrals,
+        "consents": consents,
+        **await outcomes.export_outcomes(conn, resident_id),
+        # read after the export is recorded: the log shows this export too
+        "access_log": await _access_log(conn, resident_id),
+        "exported_at": utcnow(),
+    }
+
+
+async def _registrations_of(
+    conn: AsyncConnection, ref: rooms.Reference, resident_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    return [
         {
             "id": r.id,
             "room": ref.room_slugs[r.room_id],
@@ -73,8 +98,12 @@ async def export(conn: AsyncConnection, principal: Principal, resident_id: uuid.
             select(_reg).where(_reg.c.resident_id == resident_id).order_by(_reg.c.occurred_on)
         )
     ]
-    codes = {i: c for c, i in (await conn.execute(select(_partner.c.code, _partner.c.id))).all()}
-    referrals = [
+
+
+async def _referrals_of(
+    conn: AsyncConnection, ref: rooms.Reference, codes: dict[int, str], resident_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    return [
         {
             "id": r.id,
             "room": ref.room_slugs[r.room_id],
@@ -90,7 +119,12 @@ async def export(conn: AsyncConnection, principal: Principal, resident_id: uuid.
             .order_by(_referral.c.created_at)
         )
     ]
-    consents = [
+
+
+async def _consents_of(
+    conn: AsyncConnection, codes: dict[int, str], resident_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    return [
         {
             "partner": codes[c.partner_id],
             "purpose": c.purpose,
@@ -104,16 +138,12 @@ async def export(conn: AsyncConnection, principal: Principal, resident_id: uuid.
             .order_by(_consent.c.recorded_at)
         )
     ]
-    await record(
-        conn,
-        actor=principal,
-        action="resident.export",
-        object_type="resident",
-        object_id=resident_id,
-        resident_id=resident_id,
-    )
+
+
+async def _access_log(conn: AsyncConnection, resident_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Who did what with the person's data, and when (accounts by name, partners by client)."""
     who = func.coalesce(_user.c.username, _client.c.client_id, _event.c.actor_kind)
-    access_log = [
+    return [
         {"at": e.at, "who": e.who, "role": e.actor_role, "action": e.action}
         for e in await conn.execute(
             select(_event.c.at, who.label("who"), _event.c.actor_role, _event.c.action)
@@ -123,15 +153,6 @@ async def export(conn: AsyncConnection, principal: Principal, resident_id: uuid.
             .order_by(_event.c.at)
         )
     ]
-    return {
-        "resident": person,
-        "registrations": registrations,
-        "referrals": referrals,
-        "consents": consents,
-        **await outcomes.export_outcomes(conn, resident_id),
-        "access_log": access_log,
-        "exported_at": utcnow(),
-    }
 
 
 async def erase_resident(
