@@ -35,6 +35,26 @@ from api.settings import Settings, get_settings
 from api.webhooks.router import router as webhooks_router
 
 PREFIX = openapi.PREFIX
+# every router, included in this order
+ROUTERS = (
+    rooms_router,
+    auth_router,
+    residents_router,
+    privacy_router,
+    registrations_router,
+    indicators_router,
+    budgets_router,
+    outcomes_router,
+    referrals_router,
+    consents_router,
+    public_router,
+    reports_router,
+    webhooks_router,
+    accounts_router,
+    audit_router,
+    health.router,
+    metrics.router,
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -66,25 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tokens = TokenCodec(settings)
     app.state.auth = Auth(settings, app.state.tokens, Passwords(settings))
     problems.install(app)
-    for router in (
-        rooms_router,
-        auth_router,
-        residents_router,
-        privacy_router,
-        registrations_router,
-        indicators_router,
-        budgets_router,
-        outcomes_router,
-        referrals_router,
-        consents_router,
-        public_router,
-        reports_router,
-        webhooks_router,
-        accounts_router,
-        audit_router,
-        health.router,
-        metrics.router,
-    ):
+    for router in ROUTERS:
         app.include_router(router, prefix=PREFIX)
     docs.install(app)
 
@@ -94,7 +96,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = custom_openapi  # type: ignore[method-assign]
+    _add_middleware(app, settings)
+    return app
 
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """The middleware, innermost first (each added wraps the ones before it)."""
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -115,7 +122,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hsts=not settings.is_demo,
     )
     app.add_middleware(metrics.MetricsMiddleware)  # outermost: it sees every answer
-    return app
 
 
 async def _refuse_demo_accounts(engine: AsyncEngine, passwords: Passwords) -> None:

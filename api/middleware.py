@@ -57,6 +57,11 @@ class RequestContextMiddleware:
         self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Every HTTP request: its id, the size limits, the common headers, a problem for a
+        crash, one log line.
+
+        Long because the receive and send wrappers share this request's state (bytes read,
+        whether the answer started, its status) as closures, on every request's path."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

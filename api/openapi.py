@@ -127,34 +127,37 @@ def build(app: FastAPI, settings: Settings) -> dict[str, Any]:
     problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     problem_schema.pop("$defs", None)
     schemas["Problem"] = problem_schema
-    problem_ref = {"$ref": "#/components/schemas/Problem"}
 
     paths: dict[str, Any] = {}
     for path, item in doc.get("paths", {}).items():
         for operation in item.values():
-            if not isinstance(operation, dict) or "responses" not in operation:
-                continue
-            responses = operation["responses"]
-            # FastAPI's own 422 goes (validation errors are 400 here); a declared 422 stays
-            if responses.get("422", {}).get("description") == "Validation Error":
-                del responses["422"]
-            for code, text in _STANDARD_ERRORS.items():
-                responses.setdefault(code, {"description": text})
-            if operation.get("security"):
-                responses.setdefault("401", {"description": "No valid access token"})
-                responses.setdefault("403", {"description": "Your role may not do this"})
-            if any(p["in"] == "path" for p in operation.get("parameters", [])):
-                responses.setdefault(
-                    "404", {"description": "Not found, or not yours to know about"}
-                )
-            for code, response in responses.items():
-                if code.startswith(("2", "3")):
-                    response.setdefault("headers", {})["API-Version"] = _VERSION_HEADER
-                elif code.startswith(("4", "5")):
-                    response["content"] = {"application/problem+json": {"schema": problem_ref}}
+            if isinstance(operation, dict) and "responses" in operation:
+                _complete_responses(operation)
         paths[path.removeprefix(PREFIX) or "/"] = item
     doc["paths"] = dict(sorted(paths.items()))
     return doc
+
+
+def _complete_responses(operation: dict[str, Any]) -> None:
+    """The answers every operation can give, the API-Version header on successes, and errors
+    as application/problem+json."""
+    responses = operation["responses"]
+    # FastAPI's own 422 goes (validation errors are 400 here); a declared 422 stays
+    if responses.get("422", {}).get("description") == "Validation Error":
+        del responses["422"]
+    for code, text in _STANDARD_ERRORS.items():
+        responses.setdefault(code, {"description": text})
+    if operation.get("security"):
+        responses.setdefault("401", {"description": "No valid access token"})
+        responses.setdefault("403", {"description": "Your role may not do this"})
+    if any(p["in"] == "path" for p in operation.get("parameters", [])):
+        responses.setdefault("404", {"description": "Not found, or not yours to know about"})
+    for code, response in responses.items():
+        if code.startswith(("2", "3")):
+            response.setdefault("headers", {})["API-Version"] = _VERSION_HEADER
+        elif code.startswith(("4", "5")):
+            problem = {"$ref": "#/components/schemas/Problem"}
+            response["content"] = {"application/problem+json": {"schema": problem}}
 
 
 # (method, path) -> operationId: the name a person would give the operation, camelCase, unique.
