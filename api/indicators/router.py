@@ -18,7 +18,7 @@ from api.indicators.schemas import Breakdown, Performance, TargetPage, TargetSet
 from api.openapi import CSV_MEDIA, csv_answer, csv_body
 from api.outcomes import figures as outcomes
 from api.outcomes.schemas import Outcomes, OutcomeTargetPage, OutcomeTargetSet
-from api.params import CsvFormat, Cursor, Limit, Rooms, Year
+from api.params import CsvFormat, Cursor, Limit, Rooms, SlugQuery, Year
 from api.referrals import figures as referrals
 from api.referrals.schemas import ReferralFigures
 from api.responses import csv_response, wants_csv
@@ -82,7 +82,7 @@ async def list_targets(
     conn: Connection,
     principal: Readers,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-    room: Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")] = None,
+    room: SlugQuery = None,
     limit: Limit = 50,
     cursor: Cursor = None,
     format_: CsvFormat = None,
@@ -221,7 +221,7 @@ async def list_outcome_targets(
     conn: Connection,
     principal: Readers,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-    room: Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")] = None,
+    room: SlugQuery = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Any:

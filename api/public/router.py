@@ -8,18 +8,17 @@ import hashlib
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import Admin, Connection
 from api.openapi import CSV_MEDIA
-from api.params import Rooms, Year
+from api.params import CodePath, Rooms, Year
 from api.public import page, service
 from api.public.schemas import Assignments, AssignmentSet, PartnerAssignmentPublic
 from api.responses import csv_response, wants_csv
 from api.sheets import render
 
 router = APIRouter(tags=["directory"])
-Code = Annotated[str, Path(max_length=40, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 HTML_MEDIA = "text/html"
 # five minutes: the figures move with registrations, a portal polls with If-None-Match
 CACHE_CONTROL = "public, max-age=300"
@@ -97,6 +96,6 @@ async def public_assignments(
     summary="Set a chain partner's assignment as published at /public/assignments (admins)",
 )
 async def set_assignment(
-    conn: Connection, principal: Admin, code: Code, body: AssignmentSet
+    conn: Connection, principal: Admin, code: CodePath, body: AssignmentSet
 ) -> Any:
     return await service.set_assignment(conn, principal, code, body.text, body.activities)

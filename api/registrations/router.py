@@ -11,7 +11,7 @@ from api.deps import Connection, Coordinator, Staff
 from api.errors import InvalidInput
 from api.idempotency.deps import IdempotencyKey
 from api.openapi import csv_body
-from api.params import Cursor, Limit
+from api.params import Cursor, Limit, RequiredSlugQuery, SlugQuery
 from api.registrations import service
 from api.registrations.importing import ImportFormatError, read_csv
 from api.registrations.schemas import (
@@ -25,7 +25,6 @@ from api.responses import fast_json
 from api.schemas import ApiModel, decode_cursor, page
 
 router = APIRouter(tags=["registrations"])
-SlugQuery = Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 
 
 def _etag(version: int) -> dict[str, str]:
@@ -83,11 +82,8 @@ async def list_registrations(
     resident_id: Annotated[UUID | None, Query(alias="residentId")] = None,
     include_voided: Annotated[bool, Query(alias="includeVoided")] = False,
 ) -> Any:
-    after = decode_cursor(cursor, str, str)
-    try:
-        position = (date.fromisoformat(after[0]), UUID(after[1])) if after else None
-    except ValueError:
-        raise InvalidInput([("cursor", "not a cursor this list gave out")]) from None
+    after = decode_cursor(cursor, date, UUID)
+    position = (after[0], after[1]) if after else None
     rows = await service.list_registrations(
         conn,
         principal,
@@ -162,7 +158,7 @@ async def import_registrations(
     request: Request,
     conn: Connection,
     principal: Coordinator,
-    room: Annotated[str, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")],
+    room: RequiredSlugQuery,
 ) -> Any:
     raw = await request.body()
     try:
