@@ -15,7 +15,7 @@ from api.openapi import CSV_MEDIA
 from api.params import CodePath, Rooms, Year
 from api.public import page, service
 from api.public.schemas import Assignments, AssignmentSet, PartnerAssignmentPublic
-from api.responses import csv_response, wants_csv
+from api.responses import csv_response, wants, wants_csv
 from api.sheets import render
 
 router = APIRouter(tags=["directory"])
@@ -41,12 +41,6 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
     },
     304: {"description": "Not modified: the body has the ETag given in If-None-Match"},
 }
-
-
-def _wants_html(request: Request, format_: str | None) -> bool:
-    if format_ is not None:
-        return format_ == "html"
-    return HTML_MEDIA in request.headers.get("accept", "")
 
 
 def _cacheable(request: Request, response: Response) -> Response:
@@ -76,7 +70,7 @@ async def public_assignments(
     data = Assignments.model_validate(await service.assignments(conn, year, room))
     if wants_csv(request, format_):
         answer = csv_response(render(page.CSV_HEADER, page.csv_rows(data)), f"opdrachten-{year}")
-    elif _wants_html(request, format_):
+    elif wants(request, format_, "html", HTML_MEDIA):
         answer = Response(
             page.html(data),
             media_type="text/html; charset=utf-8",

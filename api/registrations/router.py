@@ -1,6 +1,5 @@
 """/registrations: the help given, registered at the desk, corrected by coordinators."""
 
-import csv
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
@@ -8,12 +7,11 @@ from uuid import UUID
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from api.deps import Connection, Coordinator, Staff
-from api.errors import InvalidInput
 from api.idempotency.deps import IdempotencyKey
 from api.openapi import csv_body
 from api.params import Cursor, Limit, RequiredSlugQuery, SlugQuery
 from api.registrations import service
-from api.registrations.importing import ImportFormatError, read_csv
+from api.registrations.importing import read_upload
 from api.registrations.schemas import (
     RegistrationCreate,
     RegistrationPage,
@@ -160,17 +158,6 @@ async def import_registrations(
     principal: Coordinator,
     room: RequiredSlugQuery,
 ) -> Any:
-    raw = await request.body()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("cp1252")  # Excel's "CSV" on Windows
-        except UnicodeDecodeError:
-            raise InvalidInput([("body", "not UTF-8 or Windows-1252 text")]) from None
-    try:
-        rows = list(read_csv(text))
-    except (ImportFormatError, csv.Error) as exc:
-        raise InvalidInput([("body", str(exc))]) from None
+    rows = read_upload(await request.body())
     limits = CodeLimits.of(request.app.state.settings)
     return await service.import_registrations(conn, principal, room, rows, limits)
