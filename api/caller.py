@@ -13,8 +13,7 @@ from typing import Literal
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.accounts.models import PartnerClient, UserAccount, UserRoom
-from api.auth.models import AuthSession
+from api.accounts.models import AuthSession, PartnerClient, UserAccount, UserRoom
 from api.base import table, utcnow
 from api.rooms.models import Partner, Room
 from api.security import InvalidToken

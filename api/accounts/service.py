@@ -11,9 +11,8 @@ from sqlalchemy import Select, Table, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.accounts.models import PartnerClient, UserAccount, UserRoom
+from api.accounts.models import AuthSession, PartnerClient, UserAccount, UserRoom
 from api.audit.service import record, record_many
-from api.auth.models import AuthSession
 from api.base import table, utcnow
 from api.caller import Principal
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound

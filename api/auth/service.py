@@ -11,9 +11,9 @@ import anyio
 from sqlalchemy import ColumnElement, Table, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.accounts.models import PartnerClient, UserAccount
+from api.accounts.models import AuthSession, PartnerClient, UserAccount
 from api.audit.service import audit_event, event_row, record
-from api.auth.models import AuthSession, LoginFailure, RefreshToken
+from api.auth.models import LoginFailure, RefreshToken
 from api.base import table, utcnow
 from api.caller import Principal, principal_for_session
 from api.db import Writes, write

@@ -19,10 +19,10 @@ from sqlalchemy import Table, cast, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import String
 
-from api.accounts.models import PartnerClient, UserAccount
+from api.accounts.models import AuthSession, PartnerClient, UserAccount
 from api.audit.models import AuditEvent
 from api.audit.service import record
-from api.auth.models import AuthSession, LoginFailure
+from api.auth.models import LoginFailure
 from api.base import table, utcnow
 from api.caller import Principal
 from api.idempotency.models import IdempotencyRecord
