@@ -19,6 +19,10 @@ from api.rooms.models import Partner, Room
 from api.security import InvalidToken
 
 Role = Literal["volunteer", "coordinator", "stadsdeel", "partner", "admin"]
+# the roles that read the figures of every room (and no one's personal data)
+DISTRICT_ROLES: frozenset[Role] = frozenset({"stadsdeel", "admin"})
+# the roles that work for rooms
+ROOM_ROLES: frozenset[Role] = frozenset({"volunteer", "coordinator"})
 
 _session: Table = table(AuthSession)
 _user: Table = table(UserAccount)

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.accounts.models import AuthSession, PartnerClient, UserAccount, UserRoom
 from api.audit.service import record, record_many
 from api.base import table, utcnow
-from api.caller import Principal
+from api.caller import ROOM_ROLES, Principal
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from api.rooms import service as rooms
 from api.rooms.models import Partner, Room
-from api.scoping import ROOM_ROLES, readable_users
+from api.scoping import readable_users
 from api.security import Passwords, new_secret
 
 _user: Table = table(UserAccount)
