@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
 import pytest
@@ -12,7 +12,7 @@ from api.schemas import decode_cursor, encode_cursor
 
 
 def test_a_cursor_gives_back_the_types_the_list_asked_for() -> None:
-    at = datetime(2019, 3, 31, 12, 0, tzinfo=timezone.utc)
+    at = datetime(2019, 3, 31, 12, 0, tzinfo=UTC)
     an_id = uuid4()
     cursor = encode_cursor([at.isoformat(), str(an_id)])
     assert decode_cursor(cursor, datetime, UUID) == [at, an_id]
