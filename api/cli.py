@@ -385,6 +385,19 @@ def serve(
         log_level=settings.log_level.lower(),
         log_config=None,
     )
+    if count > 1:
+        _stop_resource_tracker()
+
+
+def _stop_resource_tracker() -> None:
+    """uvicorn spawns its workers, which starts multiprocessing's resource tracker; stop and
+    reap it, so that the supervisor is the last of its process group to exit (an orphaned
+    tracker lingers until it notices, and as a zombie where PID 1 reaps nothing)."""
+    from multiprocessing import resource_tracker
+
+    stop = getattr(resource_tracker._resource_tracker, "_stop", None)
+    if stop is not None:
+        stop()
 
 
 def main() -> None:
