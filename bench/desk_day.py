@@ -69,9 +69,21 @@ class Day:
             self.errors[label] += 1
         return response
 
+    def acknowledge(
+        self, key: str, answers: list[httpx.Response | None], residents: list[str]
+    ) -> None:
+        """Note a registration the server acknowledged (201) under `key`, and its resident
+        for the desk's next registrations."""
+        for answer in answers:
+            if answer is not None and answer.status_code == 201:
+                self.acknowledged[key] = answer.json()["id"]
+                if answer.json()["residentId"]:
+                    residents.append(answer.json()["residentId"])
+
 
 async def token(base: str, **form: str) -> str:
-    async with httpx.AsyncClient(base_url=base) as c:
+    # Argon2 on a busy machine, many signing in at once: more than httpx's 5 s
+    async with httpx.AsyncClient(base_url=base, timeout=60) as c:
         return (await c.post("/auth/token", data=form)).json()["access_token"]
 
 
@@ -140,11 +152,7 @@ async def desk(day: Day, room: str, rng: random.Random, base: str) -> None:
                     )
                     for _ in range(tries)
                 ]
-            for answer in answers:
-                if answer is not None and answer.status_code == 201:
-                    day.acknowledged[key] = answer.json()["id"]
-                    if answer.json()["residentId"]:
-                        residents.append(answer.json()["residentId"])
+            day.acknowledge(key, answers, residents)
 
 
 async def coordinator(day: Day, room: str, rng: random.Random, base: str) -> None:
@@ -215,6 +223,21 @@ async def one_round(bases: list[str], seconds: float, desks: int, seed: int) -> 
     return day
 
 
+def demo_database(admin_url: str, name: str) -> tuple[str, dict[str, str]]:
+    """A fresh database `name` migrated and seeded with the demo data; its URL, and the
+    environment that serves it in demo mode with warnings only in the log."""
+    url = tp.fresh_database(admin_url, name)
+    env = {
+        **os.environ,
+        "BWK_MODE": "demo",
+        "BWK_DATABASE_URL": url,
+        "BWK_LOG_LEVEL": tp.SERVICE_LOG_LEVEL,
+    }
+    tp.bwk(env, "migrate")
+    tp.bwk(env, "seed", "--demo")
+    return url, env
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -222,15 +245,40 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def lost_and_doubled(
+    conn: psycopg.Connection,
+    table: str,
+    note: str,
+    acknowledged: dict[str, str],
+    sent: set[str],
+) -> tuple[list[str], list[str]]:
+    """The acknowledged writes (key -> id) missing from `table`, and the keys sent whose note
+    (column `note`) is stored more than once. Names are the bench's own, never input."""
+    counts = dict(
+        conn.execute(
+            f"SELECT {note}, count(*) FROM {table} WHERE {note} IS NOT NULL GROUP BY {note}"
+        ).fetchall()
+    )
+    ids = {str(r[0]) for r in conn.execute(f"SELECT id FROM {table}")}
+    lost = [k for k, rid in acknowledged.items() if rid not in ids]
+    return lost, [k for k in sent if counts.get(k, 0) > 1]
+
+
+def problems_of(what: str, lost: list[str], doubled: list[str]) -> list[str]:
+    problems = []
+    if lost:
+        problems.append(f"{len(lost)} acknowledged {what} are missing")
+    if doubled:
+        problems.append(f"{len(doubled)} {what} were stored twice")
+    return problems
+
+
 def reconcile(dsn: str, day: Day, base: str, stadsdeel: str) -> list[str]:
     year = date.today().year
     with psycopg.connect(dsn) as conn:
-        notes = dict(
-            conn.execute(
-                "SELECT note, count(*) FROM registration WHERE note IS NOT NULL GROUP BY note"
-            ).fetchall()
+        lost, doubled = lost_and_doubled(
+            conn, "registration", "note", day.acknowledged, day.sent_keys
         )
-        ids = {str(r[0]) for r in conn.execute("SELECT id FROM registration")}
         # services of this year straight from the table: live headcounts of 'services' activities
         by_table = conn.execute(
             "SELECT coalesce(sum(r.headcount), 0) FROM registration r JOIN activity a "
@@ -247,18 +295,12 @@ def reconcile(dsn: str, day: Day, base: str, stadsdeel: str) -> list[str]:
     services = [i["realised"] for i in figures["totals"]["indicators"] if i["unit"] == "services"]
     # a small count is hidden (null) by the disclosure control: nothing to compare then
     by_api = None if None in services else sum(services)
-    lost = [k for k, rid in day.acknowledged.items() if rid not in ids]
-    doubled = [k for k in day.sent_keys if notes.get(k, 0) > 1]
     print(
         f"reconciled: {len(day.acknowledged)} acknowledged writes, {len(lost)} lost, "
         f"{len(doubled)} doubled; services this year: API "
         f"{'hidden (a small count)' if by_api is None else by_api}, table {by_table}"
     )
-    problems = []
-    if lost:
-        problems.append(f"{len(lost)} acknowledged writes are missing")
-    if doubled:
-        problems.append(f"{len(doubled)} writes were stored twice")
+    problems = problems_of("writes", lost, doubled)
     if by_api is not None and by_api != by_table:
         problems.append(f"services: the API says {by_api}, the table {by_table}")
     return problems
@@ -274,15 +316,7 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, default=1, help="server processes, one DB")
     parser.add_argument("--database-url", default=tp.ADMIN_URL)
     args = parser.parse_args()
-    url = tp.fresh_database(args.database_url, "bwk_bench_day")
-    env = {
-        **os.environ,
-        "BWK_MODE": "demo",
-        "BWK_DATABASE_URL": url,
-        "BWK_LOG_LEVEL": tp.SERVICE_LOG_LEVEL,
-    }
-    tp.bwk(env, "migrate")
-    tp.bwk(env, "seed", "--demo")
+    url, env = demo_database(args.database_url, "bwk_bench_day")
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     service = tp.Server("service", "api.main:app", tp.ROOT, "/api/v1/health/ready")
     problems: list[str] = []
