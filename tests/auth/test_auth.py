@@ -1,5 +1,7 @@
 """Signing in: every demo account gets a token; tokens rotate, end, and are throttled."""
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
@@ -232,3 +234,72 @@ async def test_a_deactivated_account_loses_access_at_once(client):
         client, "password", username="volunteer.samen-sterk", password="demo-password"
     )
     assert_problem(refused, 400)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"grant_type": "password", "username": "volunteer.multibron\x00x", "password": "x"},
+        {"grant_type": "client_credentials", "client_id": "madi\x00", "client_secret": "x"},
+        {"grant_type": "refresh_token", "refresh_token": "abc\x00"},
+    ],
+)
+async def test_a_nul_byte_at_the_token_endpoint_is_a_400(client, form):
+    response = await client.post("/auth/token", data=form)
+    assert_problem(response, 400)
+
+
+async def test_a_basic_header_that_is_not_base64_ascii_is_refused_not_a_crash(client):
+    response = await client.post(
+        "/auth/token",
+        data={"grant_type": "client_credentials"},
+        headers=[(b"Authorization", b"Basic \xff\xff")],
+    )
+    assert_problem(response, 401)
+
+
+async def test_concurrent_guesses_are_counted_before_more_are_checked(client, db):
+    answers = await asyncio.gather(
+        *(
+            token_request(client, "password", username="volunteer.multibron", password=f"g{i}")
+            for i in range(20)
+        )
+    )
+    statuses = [a.status_code for a in answers]
+    assert set(statuses) <= {400, 429}
+    if db.backend == "postgresql":
+        assert statuses.count(400) == 5  # exactly the limit was checked
+
+
+async def test_guessing_your_own_password_with_a_token_is_throttled(client):
+    first = await sign_in(client, "volunteer.multibron")
+    headers = bearer(first["access_token"])
+    for _ in range(5):
+        wrong = await client.put(
+            "/me/password",
+            headers=headers,
+            json={"currentPassword": "guess-guess", "newPassword": "a-new-long-password"},
+        )
+        assert_problem(wrong, 400)
+    throttled = await client.put(
+        "/me/password",
+        headers=headers,
+        json={"currentPassword": "demo-password", "newPassword": "a-new-long-password"},
+    )
+    assert_problem(throttled, 429)
+    assert "Retry-After" in throttled.headers
+
+
+async def test_after_a_password_change_only_this_sign_in_goes_on(client):
+    first = await sign_in(client, "volunteer.multibron")
+    other = await sign_in(client, "volunteer.multibron")
+    changed = await client.put(
+        "/me/password",
+        headers=bearer(first["access_token"]),
+        json={"currentPassword": "demo-password", "newPassword": "a-new-long-password"},
+    )
+    assert changed.status_code == 204
+    assert (await client.get("/me", headers=bearer(first["access_token"]))).status_code == 200
+    assert_problem(await client.get("/me", headers=bearer(other["access_token"])), 401)
+    refresh = await token_request(client, "refresh_token", refresh_token=other["refresh_token"])
+    assert_problem(refresh, 400)

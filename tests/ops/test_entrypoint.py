@@ -19,8 +19,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests import databases
+from tests.servers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
 UNREACHABLE = "postgresql+psycopg://postgres:not-a-real-password@127.0.0.1:1/none"
 

@@ -25,8 +25,8 @@ import pytest
 from api.main import create_app
 from api.settings import Settings
 from tests.helpers import DEMO_PASSWORD, DEMO_SECRET
+from tests.servers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "bwk_generated_client"
 DAY = date.today() - timedelta(days=2)
 

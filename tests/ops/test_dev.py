@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.servers import ROOT
 
 
 def _dev() -> Any:

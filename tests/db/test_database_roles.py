@@ -24,13 +24,13 @@ from api.main import create_app
 from api.settings import Mode, Settings
 from tests import databases
 from tests.helpers import headers_for
-from tests.test_entrypoint import _env, _free_port, _kill_group, _start, _text
+from tests.ops.test_entrypoint import _env, _free_port, _kill_group, _start, _text
+from tests.servers import ROOT
 
 pytestmark = pytest.mark.postgres_only
 
 databases.require_postgres_for_module()
 
-ROOT = Path(__file__).resolve().parent.parent
 INIT_SCRIPT = ROOT / "docker" / "initdb" / "10-application-role.sh"
 
 

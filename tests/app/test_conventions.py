@@ -107,3 +107,33 @@ async def test_cors_allows_only_configured_origins(app_settings):
             other = await c.get("/api/v1/rooms", headers={"Origin": "https://evil.example"})
     assert allowed.headers["access-control-allow-origin"] == "https://desk.example"
     assert "access-control-allow-origin" not in other.headers
+
+
+async def test_nul_bytes_in_queries_and_rooms_are_400s(client):
+    admin = await headers_for(client, "admin")
+    assert_problem(await client.get("/audit-events", headers=admin, params={"action": "\x00"}), 400)
+    body = {
+        "username": "nul.user",
+        "displayName": "N",
+        "role": "volunteer",
+        "rooms": ["multi\x00bron"],
+    }
+    assert_problem(await client.post("/users", headers=admin, json=body), 400)
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/users/{user}", {"displayName": None}),
+        ("/users/{user}", {"active": None}),
+        ("/partner-clients/{client}", {"description": None}),
+        ("/rooms/multibron", {"name": None}),
+        ("/rooms/multibron", {"languages": None}),
+    ],
+)
+async def test_null_for_a_field_that_cannot_be_empty_is_a_400(client, path, body):
+    admin = await headers_for(client, "admin")
+    users = (await client.get("/users", headers=admin, params={"limit": 500})).json()["items"]
+    clients = (await client.get("/partner-clients", headers=admin)).json()["items"]
+    url = path.format(user=users[0]["id"], client=clients[0]["id"])
+    assert_problem(await client.patch(url, headers=admin, json=body), 400)

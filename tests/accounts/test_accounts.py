@@ -193,3 +193,29 @@ async def test_an_admin_fills_in_a_rooms_address_and_opening_hours(client):
     )
     body = assert_problem(bad, 400)
     assert len(body["invalidParams"]) >= 4
+
+
+async def test_a_coordinator_cannot_take_over_a_volunteer_who_also_serves_elsewhere(client):
+    admin = await headers_for(client, "admin")
+    shared = (
+        await client.post(
+            "/users",
+            headers=admin,
+            json={
+                "username": "shared.v",
+                "displayName": "Shared",
+                "role": "volunteer",
+                "rooms": ["multibron", "samen-sterk"],
+                "password": "shared-password-1",
+            },
+        )
+    ).json()
+    coordinator = await headers_for(client, "coordinator.multibron")
+    for change in (
+        {"password": "coordinator-chose-this"},
+        {"active": False},
+        {"displayName": "Someone else"},
+    ):
+        response = await client.patch(f"/users/{shared['id']}", headers=coordinator, json=change)
+        assert_problem(response, 403)
+    assert await sign_in(client, "shared.v", "shared-password-1")

@@ -19,8 +19,8 @@ import pytest
 import sqlalchemy as sa
 
 from api.audit.service import audit_event
+from tests.app.test_role_matrix import app_routes
 from tests.helpers import DEMO_PASSWORD, headers_for
-from tests.test_role_matrix import app_routes
 
 DAY = (date.today() - timedelta(days=7)).isoformat()
 NAME = "Ans Oudenaarde-Vlijt"

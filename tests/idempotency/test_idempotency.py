@@ -2,7 +2,7 @@
 still running holds it, one that ended (committed or rolled back) leaves it answered or free.
 
 Here another session of the database plays the request that holds the key; the two-process
-and SIGKILL tests (test_replicas.py, test_process_faults.py) do the same with servers."""
+and SIGKILL tests (tests/ops/test_replicas.py, test_process_faults.py) do the same with servers."""
 
 from __future__ import annotations
 

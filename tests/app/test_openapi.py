@@ -5,14 +5,14 @@ import os
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from api.main import create_app
 from tests.databases import IN_CI
+from tests.servers import ROOT
 
-RULESET = Path(__file__).resolve().parents[2] / "shared" / "tools" / "adr-ruleset.yaml"
+RULESET = ROOT.parent / "shared" / "tools" / "adr-ruleset.yaml"
 SPECTRAL = "@stoplight/spectral-cli@6.16.3"
 METHODS = {"get", "put", "post", "delete", "patch"}
 

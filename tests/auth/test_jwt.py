@@ -3,7 +3,6 @@
 import base64
 import json
 import time
-from pathlib import Path
 
 import pytest
 from jose import jwt
@@ -11,6 +10,7 @@ from jose import jwt
 from api.main import create_app
 from api.security import TokenCodec
 from tests.helpers import assert_problem, bearer, sign_in
+from tests.servers import ROOT
 
 
 def _b64(data: dict) -> str:
@@ -131,7 +131,7 @@ async def test_a_new_key_can_be_rolled_in_while_the_old_one_still_works(app_sett
 
 
 def test_only_the_security_module_imports_jose():
-    api = Path(__file__).resolve().parent.parent / "api"
+    api = ROOT / "api"
     importers = [
         p.relative_to(api).as_posix()
         for p in api.rglob("*.py")
