@@ -74,6 +74,7 @@ async def test_requests_are_counted_by_route_template_and_status(client):
         if name == f"{latency}_bucket" and dict(labels).get("route") == "/rooms"
     }
     assert {"0.005", "0.1", "1.0", "10.0", "+Inf"} <= buckets
+    assert value(after, "bwk_workers") == 1  # one process: the sums are its own
 
 
 async def test_pool_gauges_show_a_connection_held_open(app, client):
@@ -271,6 +272,7 @@ def test_two_workers_add_up_their_figures(tmp_path):
                 assert value(samples, "bwk_sign_in_failures_total", kind="user") == refused.count(
                     400
                 )
+                assert value(samples, "bwk_workers") == 2  # the sums are of two workers
                 assert value(samples, "bwk_db_pool_in_use") == 0
                 assert value(samples, "bwk_db_pool_waiting") == 0
                 assert value(samples, "bwk_webhook_outbox_backlog") == 0
