@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api import docs, errors, health, metrics, openapi
+from api import docs, health, metrics, openapi, problems
 from api.accounts.router import router as accounts_router
 from api.audit.router import router as audit_router
 from api.auth.router import router as auth_router
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.tokens = TokenCodec(settings)
     app.state.auth = Auth(settings, app.state.tokens, Passwords(settings))
-    errors.install(app)
+    problems.install(app)
     for router in (
         rooms_router,
         auth_router,

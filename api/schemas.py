@@ -1,15 +1,14 @@
-"""Shapes shared by every domain: camelCase models, the list envelope, problems."""
+"""Shapes shared by every domain: camelCase models, the list envelope and its cursor,
+problems. No web framework here: the query and path parameters are in `api/params.py`."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 from collections.abc import Sequence
-from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import orjson
-from fastapi import Query
-from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
@@ -75,20 +74,6 @@ class Problem(BaseModel):
     invalidParams: list[InvalidParam] | None = None
 
 
-# the figures' query parameters: a year, rooms, and JSON or CSV
-Year = Annotated[int, Query(ge=2000, le=2100, examples=[2019])]
-Rooms = Annotated[
-    list[str],
-    Query(max_length=20, description="Room slugs (repeatable); default: every room you may see"),
-]
-CsvFormat = Annotated[Literal["json", "csv"] | None, Query(alias="format")]
-Limit = Annotated[int, Query(ge=1, le=500, description="How many items a page holds (1 to 500).")]
-Cursor = Annotated[
-    str | None,
-    Query(max_length=512, description="The `nextCursor` of the previous page."),
-]
-
-
 def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(list(values))).decode().rstrip("=")
 
@@ -117,33 +102,3 @@ def page(rows: Sequence[Any], limit: int, key: Any) -> dict[str, Any]:
     items = list(rows[:limit])
     more = len(rows) > limit
     return {"items": items, "next_cursor": encode_cursor(key(items[-1])) if more else None}
-
-
-_CAMEL: dict[str, str] = {}
-
-
-def _camel_keys(value: Any) -> Any:
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            name = _CAMEL.get(key)
-            if name is None:
-                name = _CAMEL[key] = to_camel(key)
-            out[name] = _camel_keys(item)
-        return out
-    if isinstance(value, list):
-        return [_camel_keys(item) for item in value]
-    return value
-
-
-def fast_json(
-    data: Any, *, status_code: int = 200, headers: dict[str, str] | None = None
-) -> Response:
-    """For hot paths: rows the service already shaped like the route's response model, sent
-    as JSON without validating them a second time (tests check the shape against the model)."""
-    return Response(
-        orjson.dumps(_camel_keys(data), option=orjson.OPT_UTC_Z),
-        status_code=status_code,
-        media_type="application/json",
-        headers=headers,
-    )

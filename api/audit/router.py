@@ -12,10 +12,10 @@ from api.audit.models import AuditEvent
 from api.audit.schemas import AuditEventPage
 from api.audit.service import record
 from api.base import table
-from api.db import Connection
-from api.deps import Admin
+from api.deps import Admin, Connection
 from api.errors import InvalidInput
-from api.schemas import Cursor, Limit, decode_cursor, page
+from api.params import Cursor, Limit
+from api.schemas import decode_cursor, page
 
 router = APIRouter(tags=["audit"])
 _event: Table = table(AuditEvent)

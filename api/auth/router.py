@@ -16,10 +16,10 @@ from api.auth import service
 from api.auth.models import AuthSession
 from api.auth.schemas import Me, PasswordChange, Revoked, RevokeRequest, TokenRequest, TokenResponse
 from api.base import table, utcnow
-from api.db import Connection
-from api.deps import Anyone, bearer_token, client_address
-from api.errors import Forbidden, TooManyRequests, problem_response, problem_type
-from api.schemas import fast_json
+from api.deps import Anyone, Connection, bearer_token, client_address
+from api.errors import Forbidden, TooManyRequests, problem_type
+from api.problems import problem_response
+from api.responses import fast_json
 
 router = APIRouter(tags=["auth"])
 _user = table(UserAccount)

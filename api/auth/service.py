@@ -16,7 +16,7 @@ from api.audit.service import record
 from api.auth.models import AuthSession, LoginFailure, RefreshToken
 from api.base import table, utcnow
 from api.caller import Principal, principal_for_session
-from api.metrics import SIGN_IN_FAILURES
+from api.instruments import SIGN_IN_FAILURES
 from api.security import InvalidToken, Passwords, TokenCodec, hash_opaque, new_refresh_token
 from api.settings import Settings
 

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, PlainSerializer, WithJsonSchema
 
-from api.indicators.schemas import LabelNl, PeriodPublic
+from api.figures import LabelNl, PeriodPublic
 from api.schemas import ApiModel, InputModel
 
 

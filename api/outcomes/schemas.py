@@ -7,7 +7,7 @@ from uuid import UUID
 from pydantic import Field, StrictInt, ValidationInfo, WithJsonSchema, field_validator
 
 from api.calendar import today
-from api.indicators.schemas import DisclosureControl, LabelNl, Number, PeriodPublic
+from api.figures import DisclosureControl, LabelNl, Number, PeriodPublic
 from api.outcomes.models import LADDER, ZRM, ZRM_DOMAINS
 from api.residents.schemas import RoomSlug
 from api.schemas import ApiModel, InputModel, Page

@@ -10,13 +10,13 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from api.db import Connection
-from api.deps import Admin
-from api.indicators.export import csv_response, render, wants_csv
+from api.deps import Admin, Connection
 from api.openapi import CSV_MEDIA
+from api.params import Rooms, Year
 from api.public import page, service
 from api.public.schemas import Assignments, AssignmentSet, PartnerAssignmentPublic
-from api.schemas import Rooms, Year
+from api.responses import csv_response, wants_csv
+from api.sheets import render
 
 router = APIRouter(tags=["directory"])
 Code = Annotated[str, Path(max_length=40, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]

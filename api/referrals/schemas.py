@@ -1,11 +1,12 @@
 """Referrals and consents over the wire."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
 
+from api.figures import LabelNl
 from api.schemas import ApiModel, InputModel, Page
 from api.text import Text
 
@@ -98,3 +99,32 @@ class ConsentPublic(ApiModel):
 
 class ConsentPage(Page[ConsentPublic]):
     pass
+
+
+class PartnerFigures(ApiModel):
+    partner: str
+    label_nl: str = LabelNl
+    direction: Literal["outgoing", "incoming"]
+    total: int
+    by_status: dict[Status, int]
+    closure_rate: float | None = Field(description="Share that reached an end state")
+    completion_rate: float | None
+    median_days_to_acceptance: float | None
+    median_days_to_completion: float | None
+    overdue: int
+    reasons: dict[Reason, int]
+    reason_labels: dict[Reason, str] = Field(
+        description="The Dutch label of each reason in `reasons`"
+    )
+
+
+class ReferralPeriod(ApiModel):
+    start: date
+    end: date
+
+
+class ReferralFigures(ApiModel):
+    year: int
+    period: ReferralPeriod
+    rooms: list[str]
+    items: list[PartnerFigures]

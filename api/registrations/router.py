@@ -7,11 +7,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from api.db import Connection
-from api.deps import Coordinator, Staff
+from api.deps import Connection, Coordinator, Staff
 from api.errors import InvalidInput
 from api.idempotency.deps import IdempotencyKey
 from api.openapi import csv_body
+from api.params import Cursor, Limit
 from api.registrations import service
 from api.registrations.importing import ImportFormatError, read_csv
 from api.registrations.schemas import (
@@ -21,7 +21,8 @@ from api.registrations.schemas import (
     RegistrationUpdate,
 )
 from api.residents.lookup import CodeLimits
-from api.schemas import ApiModel, Cursor, Limit, decode_cursor, fast_json, page
+from api.responses import fast_json
+from api.schemas import ApiModel, decode_cursor, page
 
 router = APIRouter(tags=["registrations"])
 SlugQuery = Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]

@@ -12,9 +12,9 @@ from typing import Any
 from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.budgets import efficiency as money
 from api.calendar import period, today
 from api.caller import Principal
+from api.indicators import efficiency as money
 from api.indicators import service as indicators
 from api.outcomes import figures as outcomes
 from api.referrals import figures as referrals

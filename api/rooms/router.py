@@ -4,11 +4,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from api.db import Connection
-from api.deps import Admin
+from api.deps import Admin, Connection
+from api.params import Cursor, Limit
 from api.rooms import service
 from api.rooms.schemas import ActivityPage, PartnerPage, RoomPage, RoomPublic, RoomUpdate
-from api.schemas import Cursor, Limit, decode_cursor, page
+from api.schemas import decode_cursor, page
 
 router = APIRouter(tags=["directory"])
 

@@ -7,8 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import Field
 
-from api.db import Connection
-from api.deps import Admin
+from api.deps import Admin, Connection
 from api.schemas import ApiModel, InputModel
 from api.webhooks import service
 

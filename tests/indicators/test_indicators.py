@@ -2,7 +2,7 @@
 
 import pytest
 
-from api.indicators.export import cell
+from api.sheets import cell
 from tests.helpers import assert_problem, bearer, headers_for, sign_in
 
 
