@@ -1,7 +1,8 @@
 """Real server processes for the tests that need them: a free port, the environment they run
 in (`server_env`; `entrypoint_env` for the image's docker/entrypoint.sh), starting one in its
 own process group and killing that group, waiting until it is ready, and a Server (one
-uvicorn worker) that a test can kill, and `bwk serve` with several workers. Every test that starts a process starts it here."""
+uvicorn worker) that a test can kill, and `bwk serve` with several workers. Every test that
+starts a process starts it here."""
 
 from __future__ import annotations
 
