@@ -16,6 +16,7 @@ from api.audit.service import record
 from api.base import table, utcnow
 from api.caller import Principal
 from api.errors import Conflict, InvalidInput, NotFound
+from api.rooms import service as rooms
 from api.rooms.models import Partner
 from api.security import Passwords, new_secret
 
@@ -58,9 +59,7 @@ async def get_client(conn: AsyncConnection, client_id: uuid.UUID) -> dict[str, A
 async def create_client(
     conn: AsyncConnection, principal: Principal, passwords: Passwords, body: ClientCreate
 ) -> dict[str, Any]:
-    partner_id = (
-        await conn.execute(select(_partner.c.id).where(_partner.c.code == body.partner))
-    ).scalar()
+    partner_id = await rooms.partner_id(conn, body.partner)
     if partner_id is None:
         raise InvalidInput([("partner", f"unknown partner '{body.partner}'")])
     secret = new_secret(32)

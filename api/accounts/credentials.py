@@ -9,7 +9,7 @@ import anyio
 from sqlalchemy import Table, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.auth.models import AuthSession
+from api.accounts.models import AuthSession
 from api.base import table, utcnow
 from api.security import Passwords
 

@@ -15,10 +15,10 @@ from api.accounts.models import UserAccount, UserRoom
 from api.accounts.schemas import UserCreate, UserUpdate
 from api.audit.service import record, record_many
 from api.base import table, utcnow
-from api.caller import Principal
+from api.caller import ROOM_ROLES, Principal
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from api.rooms.models import Room
-from api.scoping import ROOM_ROLES, readable_users
+from api.scoping import readable_users
 from api.security import Passwords, new_secret
 
 _user: Table = table(UserAccount)

@@ -6,11 +6,11 @@ from uuid import UUID
 
 from pydantic import Field
 
-from api.schemas import ApiModel, InputModel, Page
+from api.schemas import ApiModel, Code, InputModel, Page
 
 
 class ConsentCreate(InputModel):
-    partner: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=40)
+    partner: Code
     purpose: Literal["referral"] = Field(
         "referral", description="referral: the partner may know who is referred to it"
     )

@@ -37,12 +37,14 @@ async def consented(
 
 
 async def _consents_of(conn: AsyncConnection, resident_id: uuid.UUID) -> list[dict[str, Any]]:
-    codes = {i: c for c, i in (await rooms.partner_ids(conn)).items()}
-    rows = await conn.execute(
-        select(_consent)
-        .where(_consent.c.resident_id == resident_id)
-        .order_by(_consent.c.recorded_at)
+    rows = list(
+        await conn.execute(
+            select(_consent)
+            .where(_consent.c.resident_id == resident_id)
+            .order_by(_consent.c.recorded_at)
+        )
     )
+    codes = await rooms.partner_codes(conn, {r.partner_id for r in rows})
     return [{**r._mapping, "partner": codes[r.partner_id]} for r in rows]
 
 
@@ -66,7 +68,7 @@ async def give_consent(
 ) -> dict[str, Any]:
     await residents.get_resident(conn, principal, resident_id, audit=False)
     await residents.refuse_if_restricted(conn, resident_id)
-    partner_id = (await rooms.partner_ids(conn)).get(body.partner)
+    partner_id = await rooms.partner_id(conn, body.partner)
     if partner_id is None:
         raise InvalidInput([("partner", f"unknown partner '{body.partner}'")])
     consent_id = uuid.uuid4()

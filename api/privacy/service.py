@@ -19,10 +19,10 @@ from sqlalchemy import Table, cast, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import String
 
-from api.accounts.models import PartnerClient, UserAccount
+from api.accounts.models import AuthSession, PartnerClient, UserAccount
 from api.audit.models import AuditEvent
 from api.audit.service import record
-from api.auth.models import AuthSession, LoginFailure
+from api.auth.models import LoginFailure
 from api.base import table, utcnow
 from api.caller import Principal
 from api.consents.models import Consent
@@ -57,7 +57,7 @@ async def export(conn: AsyncConnection, principal: Principal, resident_id: uuid.
     person = await residents.get_resident(conn, principal, resident_id, audit=False)
     ref = await rooms.reference(conn)
     registrations = await _registrations_of(conn, ref, resident_id)
-    codes = {i: c for c, i in (await rooms.partner_ids(conn)).items()}
+    codes = ref.partner_codes
     referrals = await _referrals_of(conn, ref, codes, resident_id)
     consents = await _consents_of(conn, codes, resident_id)
     await record(

@@ -46,7 +46,7 @@ async def referral_figures(
     )
     groups = await _counts(conn, in_period, late)
     durations = await _durations(conn, in_period)
-    codes = {i: c for c, i in (await rooms.partner_ids(conn)).items()}
+    codes = await rooms.partner_codes(conn, {partner_id for partner_id, _ in groups})
     items = [
         _item(codes[partner_id], direction, group, durations[(partner_id, direction)])
         for (partner_id, direction), group in sorted(

@@ -48,8 +48,8 @@ async def present(
     room or, with active consent, to the partner."""
     if not rows:
         return []
-    ref = await rooms.reference(conn)
-    codes = {i: c for c, i in (await rooms.partner_ids(conn)).items()}
+    ref = await rooms.reference(conn, partner_ids={r.partner_id for r in rows})
+    codes = ref.partner_codes
     side = side_of(principal)
     history: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for e in await conn.execute(
@@ -164,7 +164,7 @@ async def _outgoing(
     conn: AsyncConnection, principal: Principal, body: ReferralCreate
 ) -> dict[str, Any]:
     """A room's referral out: a resident it may see, who may be helped, to a known partner."""
-    partner_id = (await rooms.partner_ids(conn)).get(body.partner or "")
+    partner_id = await rooms.partner_id(conn, body.partner) if body.partner else None
     if partner_id is None:
         raise InvalidInput([("partner", "give the code of the partner referred to")])
     if body.resident_id is None:
@@ -255,7 +255,8 @@ async def list_referrals(
         found = await rooms.room_ref(conn, room)
         query = query.where(_ref.c.room_id == (found.id if found else -1))
     if partner:
-        query = query.where(_ref.c.partner_id == (await rooms.partner_ids(conn)).get(partner, -1))
+        found_partner = await rooms.partner_id(conn, partner)
+        query = query.where(_ref.c.partner_id == (-1 if found_partner is None else found_partner))
     if overdue is not None:
         late = and_(
             _ref.c.status.in_(OPEN),

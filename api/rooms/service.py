@@ -1,6 +1,7 @@
 """Reading the open directory. Core statements, rows straight to the response."""
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -148,12 +149,14 @@ class RoomRef:
 
 @dataclass(slots=True)
 class Reference:
-    """Rooms and activities by slug/code and by id: the cached reference data."""
+    """The published identifiers and their ids: rooms, activities and chain partners."""
 
     rooms: dict[str, RoomRef]
     room_slugs: dict[int, str]
     activities: dict[str, int]
     activity_codes: dict[int, str]
+    partners: dict[str, int]
+    partner_codes: dict[int, str]
 
 
 # Slugs and codes are published identifiers that never change and are never deleted, so a
@@ -169,11 +172,14 @@ async def _load_reference(conn: AsyncConnection) -> Reference:
     activities: dict[str, int] = dict(
         (await conn.execute(select(_activity.code, _activity.id))).all()
     )
+    partners: dict[str, int] = dict((await conn.execute(select(_partner.code, _partner.id))).all())
     reference = Reference(
         rooms,
         {r.id: s for s, r in rooms.items()},
         activities,
         {i: c for c, i in activities.items()},
+        partners,
+        {i: c for c, i in partners.items()},
     )
     _references[str(conn.engine.url)] = reference
     return reference
@@ -185,13 +191,18 @@ async def reference(
     room: str | None = None,
     activity: str | None = None,
     room_id: int | None = None,
+    partner: str | None = None,
+    partner_ids: Iterable[int] = (),
 ) -> Reference:
+    """The cached reference; reloaded when it lacks the room, activity or partner asked for."""
     cached = _references.get(str(conn.engine.url))
     if (
         cached is None
         or (room is not None and room not in cached.rooms)
         or (activity is not None and activity not in cached.activities)
         or (room_id is not None and room_id not in cached.room_slugs)
+        or (partner is not None and partner not in cached.partners)
+        or any(i not in cached.partner_codes for i in partner_ids)
     ):
         return await _load_reference(conn)
     return cached
@@ -205,10 +216,13 @@ async def activity_id(conn: AsyncConnection, code: str) -> int | None:
     return (await reference(conn, activity=code)).activities.get(code)
 
 
-async def partner_ids(conn: AsyncConnection) -> dict[str, int]:
-    """Partner code -> id."""
-    rows = await conn.execute(select(_partner.code, _partner.id))
-    return {code: partner_id for code, partner_id in rows}  # noqa: C416 - Row objects
+async def partner_id(conn: AsyncConnection, code: str) -> int | None:
+    return (await reference(conn, partner=code)).partners.get(code)
+
+
+async def partner_codes(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, str]:
+    """Partner id -> code, holding at least the ids given."""
+    return (await reference(conn, partner_ids=ids)).partner_codes
 
 
 async def activity_units(conn: AsyncConnection) -> dict[str, str]:

@@ -1,8 +1,13 @@
 """Logs carry request ids and figures, never a name, a note, a token or a password."""
 
+import json
+import os
 from datetime import date, timedelta
 
-from tests.helpers import bearer, headers_for, sign_in, token_request
+import structlog
+
+from api.logging import configure
+from tests.helpers import bearer, sign_in, token_request
 
 NAME = "Zwaantje Pietersen-Oudkerk"
 NOTE = "schulden bij de woningcorporatie"
@@ -10,7 +15,9 @@ CONTACT = "zwaantje@example.org"
 WRONG = "Geheim-Wachtwoord-123"
 
 
-async def test_a_whole_desk_scenario_leaves_no_personal_data_in_the_logs(capfd, client):
+async def test_a_whole_desk_scenario_leaves_no_personal_data_in_the_logs(
+    capfd, client, coordinator
+):
     await token_request(client, "password", username="volunteer.multibron", password=WRONG)
     tokens = await sign_in(client, "volunteer.multibron")
     headers = bearer(tokens["access_token"])
@@ -32,7 +39,6 @@ async def test_a_whole_desk_scenario_leaves_no_personal_data_in_the_logs(capfd, 
     await client.post(
         "/residents", headers=headers, json={"room": "multibron", "name": NAME, "bogus": NOTE}
     )
-    coordinator = await headers_for(client, "coordinator.multibron")
     await client.get(f"/residents/{resident_id}/export", headers=coordinator)
     await client.delete(f"/residents/{resident_id}", headers=coordinator)
     await token_request(client, "refresh_token", refresh_token=tokens["refresh_token"])
@@ -50,3 +56,12 @@ async def test_a_whole_desk_scenario_leaves_no_personal_data_in_the_logs(capfd, 
         tokens["refresh_token"],
     ):
         assert secret not in logs, f"{secret[:12]}... reached the logs"
+
+
+def test_every_line_names_the_worker_process_that_wrote_it(capfd):
+    # `bwk serve` runs several workers on one stream; the request id is not enough to tell
+    # which of them to look at
+    configure(json=True, level="INFO")
+    structlog.get_logger("api.test").info("hello", count=3)
+    line = json.loads(capfd.readouterr().err.strip().splitlines()[-1])
+    assert (line["event"], line["count"], line["pid"]) == ("hello", 3, os.getpid())
