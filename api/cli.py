@@ -220,7 +220,7 @@ def import_list(
 
     from api.caller import SYSTEM
     from api.errors import AppError
-    from api.registrations import service
+    from api.registrations import imports
     from api.registrations.importing import ImportFormatError, read_csv
     from api.residents.lookup import CodeLimits
     from api.rooms import service as rooms
@@ -239,7 +239,7 @@ def import_list(
         operator = dataclasses.replace(SYSTEM, room_ids=frozenset({ref.id}))
         with Progress(transient=True) as bar:
             task = bar.add_task(f"importing {len(rows)} rows", total=len(rows))
-            return await service.import_registrations(
+            return await imports.import_registrations(
                 conn,
                 operator,
                 room,

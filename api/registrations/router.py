@@ -10,7 +10,7 @@ from api.deps import Connection, Coordinator, Staff
 from api.idempotency.deps import IdempotencyKey
 from api.openapi import csv_body
 from api.params import Cursor, Limit, RequiredSlugQuery, SlugQuery
-from api.registrations import service
+from api.registrations import imports, service
 from api.registrations.importing import read_upload
 from api.registrations.schemas import (
     RegistrationCreate,
@@ -158,4 +158,4 @@ async def import_registrations(
 ) -> Any:
     rows = read_upload(await request.body())
     limits = CodeLimits.of(request.app.state.settings)
-    return await service.import_registrations(conn, principal, room, rows, limits)
+    return await imports.import_registrations(conn, principal, room, rows, limits)
