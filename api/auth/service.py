@@ -8,17 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import anyio
-from sqlalchemy import ColumnElement, Table, delete, func, select, text, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.accounts.models import AuthSession, PartnerClient, UserAccount
-from api.audit.service import audit_event, event_row, record
+from api.audit.service import record
 from api.auth.models import LoginFailure, RefreshToken
+from api.auth.throttle import fail, failure_writes, serialise_attempts, throttled
 from api.base import table, utcnow
 from api.caller import Principal, principal_for_session
-from api.db import Writes, write
 from api.errors import Forbidden, InvalidInput, TooManyRequests, kept
-from api.instruments import SIGN_IN_FAILURES
 from api.security import InvalidToken, Passwords, TokenCodec, hash_opaque, new_refresh_token
 from api.settings import Settings
 
@@ -51,77 +50,6 @@ class Auth:
     settings: Settings
     codec: TokenCodec
     passwords: Passwords
-
-
-async def serialise_attempts(conn: AsyncConnection, name: str) -> None:
-    """Sign-ins for one name take turns (PostgreSQL), so concurrent guesses cannot all be
-    checked before the first failure is counted. The lock ends with the transaction."""
-    if conn.dialect.name == "postgresql":
-        await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
-
-
-async def failures_in_window(
-    conn: AsyncConnection,
-    failures: ColumnElement[bool],
-    limit: int,
-    window_seconds: int,
-    now: datetime,
-) -> tuple[int, int | None]:
-    """How many failures are in the window, and the seconds until the oldest leaves it when
-    there are `limit` or more (else None)."""
-    count, oldest = (
-        await conn.execute(
-            select(func.count(), func.min(_failure.c.at)).where(
-                failures, _failure.c.at > now - timedelta(seconds=window_seconds)
-            )
-        )
-    ).one()
-    if count < limit:
-        return count, None
-    if oldest.tzinfo is None:  # SQLite aggregates lose the column type
-        oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=now.tzinfo)
-    return count, max(1, int(window_seconds - (now - oldest).total_seconds()) + 1)
-
-
-async def throttled(
-    conn: AsyncConnection, auth: Auth, name: str, address: str, now: datetime
-) -> int | None:
-    """Seconds to wait when this name or address failed too often in the window, else None.
-    Names are namespaced: 'user:anna', 'client:madi' (and 'code:<account id>', see
-    residents/lookup.py)."""
-    window = auth.settings.login_window_seconds
-    limits = (
-        (_failure.c.username == name, auth.settings.login_max_failures),
-        (_failure.c.address == address, auth.settings.login_max_failures_per_address),
-    )
-    for condition, limit in limits:
-        _count, wait = await failures_in_window(conn, condition, limit, window, now)
-        if wait is not None:
-            return wait
-    return None
-
-
-def _failure_writes(name: str, address: str, actor_id: uuid.UUID | None, kind: str) -> Writes:
-    """A failed sign-in or password check: the row the throttle counts and its audit event."""
-    SIGN_IN_FAILURES.labels(kind).inc()
-    event = event_row(
-        actor=None,
-        actor_id=actor_id,
-        action="auth.sign_in_failed",
-        object_type=kind,
-        object_id=actor_id,
-        address=address,
-    )
-    return [
-        (_failure, [{"username": name, "address": address, "at": utcnow()}]),
-        (audit_event, [event]),
-    ]
-
-
-async def fail(
-    conn: AsyncConnection, name: str, address: str, actor_id: uuid.UUID | None, kind: str
-) -> None:
-    await write(conn, _failure_writes(name, address, actor_id, kind))
 
 
 async def _start_session(
@@ -201,7 +129,7 @@ async def _sign_in(
     given = given.strip().lower()[:60]
     name = f"{kind.name}:{given}"
     await serialise_attempts(conn, name)
-    wait = await throttled(conn, auth, name, address, utcnow())
+    wait = await throttled(conn, auth.settings, name, address, utcnow())
     if wait is not None:
         return GrantError("invalid_request", "Too many failed sign-ins; wait.", 429, wait)
     table = kind.table
@@ -368,7 +296,7 @@ async def change_password(
         raise Forbidden("Partner systems rotate their secret through an admin.")
     name = f"user:{principal.name}"
     await serialise_attempts(conn, name)
-    wait = await throttled(conn, auth, name, address, utcnow())
+    wait = await throttled(conn, auth.settings, name, address, utcnow())
     if wait is not None:
         raise TooManyRequests("Too many wrong passwords; wait.", headers={"Retry-After": str(wait)})
     stored = (
@@ -381,7 +309,7 @@ async def change_password(
                 [("currentPassword", "is not your current password")],
                 "currentPassword is not your current password.",
             ),
-            _failure_writes(name, address, principal.id, "user"),
+            failure_writes(name, address, principal.id, "user"),
         )
     new_hash = await anyio.to_thread.run_sync(auth.passwords.hash, new_password)
     await conn.execute(

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.service import audit_event, event_row
 from api.auth.models import LoginFailure
-from api.auth.service import failures_in_window, serialise_attempts
+from api.auth.throttle import failures_in_window, serialise_attempts
 from api.base import table, utcnow
 from api.caller import Principal
 from api.db import Writes
