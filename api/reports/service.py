@@ -56,7 +56,7 @@ def _thousands(text: str) -> str:
     return text.replace(",", "_").replace(".", ",").replace("_", ".")
 
 
-def show(value: Any, kind: str = "count") -> str:
+def show(value: Decimal | float | None, kind: str = "count") -> str:
     """Dutch notation: 1.234; 12,5; 87%; € 1.234,56. None is a hidden or missing figure."""
     if value is None:
         return HIDDEN

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Row, Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.audit.service import record
@@ -164,7 +164,11 @@ async def deliver_due(
 
 
 async def _attempt(
-    conn: AsyncConnection, client: httpx.AsyncClient, event: Any, *, allow_private: bool
+    conn: AsyncConnection,
+    client: httpx.AsyncClient,
+    event: Row[*tuple[Any, ...]],
+    *,
+    allow_private: bool,
 ) -> None:
     now = utcnow()
     if event.url is None:  # the webhook was removed: nothing to deliver to
