@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -18,6 +19,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from api import cpus
 from tests import databases
 from tests.servers import ROOT
 
@@ -105,6 +107,13 @@ def test_migrates_serves_and_stops_on_sigterm():
             # uvicorn shuts down gracefully, then re-raises SIGTERM to die by it (143 in Docker)
             assert code in (0, -signal.SIGTERM), _text(err)
             assert "Application shutdown complete" in _text(err) + _text(out)
+            # no BWK_WORKERS: a worker per CPU this process may use, migrated once before
+            serving = [
+                json.loads(line)
+                for line in _text(err).splitlines()
+                if line.startswith("{") and '"serving"' in line
+            ]
+            assert [(s["workers"], s["per_cpu"]) for s in serving] == [(cpus.available(), True)]
             with pytest.raises(ProcessLookupError):  # nothing of the group is left running
                 os.killpg(proc.pid, 0)
         finally:
