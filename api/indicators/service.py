@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api import disclosure
 from api.base import table
 from api.calendar import Period, today
-from api.caller import Principal
+from api.caller import DISTRICT_ROLES, Principal
 from api.disclosure import Family, controlled, protect
 from api.figures import number
 from api.indicators.models import Target
@@ -25,7 +25,7 @@ from api.reference.labels import with_labels
 from api.registrations.models import Registration
 from api.residents.models import Resident
 from api.rooms import service as rooms
-from api.scoping import DISTRICT_ROLES, readable_rooms
+from api.scoping import readable_rooms
 
 UNIQUE_VISITORS = "unique-visitors"
 _reg: Table = table(Registration)

@@ -1,6 +1,6 @@
 """Administration: admins manage everyone; a coordinator manages its own rooms' volunteers."""
 
-from tests.helpers import assert_problem, headers_for, sign_in, token_request
+from tests.helpers import assert_problem, sign_in, token_request
 
 
 async def _id_of(client, headers, username):
@@ -8,8 +8,7 @@ async def _id_of(client, headers, username):
     return next(u["id"] for u in users if u["username"] == username)
 
 
-async def test_an_admin_adds_a_coordinator_who_can_sign_in_with_the_shown_password(client):
-    admin = await headers_for(client, "admin")
+async def test_an_admin_adds_a_coordinator_who_can_sign_in_with_the_shown_password(client, admin):
     response = await client.post(
         "/users",
         headers=admin,
@@ -31,14 +30,12 @@ async def test_an_admin_adds_a_coordinator_who_can_sign_in_with_the_shown_passwo
     assert "initialPassword" not in again.json()
 
 
-async def test_a_username_is_unique(client):
-    admin = await headers_for(client, "admin")
+async def test_a_username_is_unique(client, admin):
     body = {"username": "admin", "displayName": "Another", "role": "admin", "password": "x" * 12}
     assert_problem(await client.post("/users", headers=admin, json=body), 409)
 
 
-async def test_room_roles_need_a_room_and_district_roles_have_none(client):
-    admin = await headers_for(client, "admin")
+async def test_room_roles_need_a_room_and_district_roles_have_none(client, admin):
     no_room = {"username": "nora", "displayName": "N", "role": "volunteer", "rooms": []}
     assert_problem(await client.post("/users", headers=admin, json=no_room), 400)
     with_room = {
@@ -52,11 +49,9 @@ async def test_room_roles_need_a_room_and_district_roles_have_none(client):
     assert_problem(await client.post("/users", headers=admin, json=unknown), 400)
 
 
-async def test_a_coordinator_sees_only_the_volunteers_of_its_rooms(client):
-    coordinator = await headers_for(client, "coordinator.multibron")
+async def test_a_coordinator_sees_only_the_volunteers_of_its_rooms(client, coordinator, admin):
     users = (await client.get("/users", headers=coordinator)).json()["items"]
     assert [u["username"] for u in users] == ["volunteer.multibron"]
-    admin = await headers_for(client, "admin")
     other = await _id_of(client, admin, "volunteer.samen-sterk")
     assert_problem(await client.get(f"/users/{other}", headers=coordinator), 404)
     assert_problem(
@@ -64,8 +59,7 @@ async def test_a_coordinator_sees_only_the_volunteers_of_its_rooms(client):
     )
 
 
-async def test_a_coordinator_adds_a_volunteer_to_its_own_room_only(client):
-    coordinator = await headers_for(client, "coordinator.multibron")
+async def test_a_coordinator_adds_a_volunteer_to_its_own_room_only(client, coordinator):
     ok = await client.post(
         "/users",
         headers=coordinator,
@@ -96,9 +90,9 @@ async def test_a_coordinator_adds_a_volunteer_to_its_own_room_only(client):
     assert_problem(promote, 403)
 
 
-async def test_a_coordinator_resets_a_volunteers_password_and_old_sessions_end(client):
-    coordinator = await headers_for(client, "coordinator.multibron")
-    volunteer = await headers_for(client, "volunteer.multibron")
+async def test_a_coordinator_resets_a_volunteers_password_and_old_sessions_end(
+    client, coordinator, volunteer
+):
     volunteer_id = await _id_of(client, coordinator, "volunteer.multibron")
     response = await client.patch(
         f"/users/{volunteer_id}", headers=coordinator, json={"password": "brand-new-password"}
@@ -108,8 +102,7 @@ async def test_a_coordinator_resets_a_volunteers_password_and_old_sessions_end(c
     assert await sign_in(client, "volunteer.multibron", "brand-new-password")
 
 
-async def test_admin_changes_are_in_the_audit_trail_with_ids_not_names(client):
-    admin = await headers_for(client, "admin")
+async def test_admin_changes_are_in_the_audit_trail_with_ids_not_names(client, admin):
     created = (
         await client.post(
             "/users",
@@ -128,8 +121,7 @@ async def test_admin_changes_are_in_the_audit_trail_with_ids_not_names(client):
     assert again[0]["action"] == "audit.read"
 
 
-async def test_an_admin_adds_a_partner_client_whose_secret_is_shown_once(client):
-    admin = await headers_for(client, "admin")
+async def test_an_admin_adds_a_partner_client_whose_secret_is_shown_once(client, admin):
     response = await client.post(
         "/partner-clients",
         headers=admin,
@@ -153,13 +145,11 @@ async def test_an_admin_adds_a_partner_client_whose_secret_is_shown_once(client)
     )
 
 
-async def test_rotating_a_client_secret_ends_the_old_secret_and_tokens(client):
-    admin = await headers_for(client, "admin")
-    madi = await headers_for(client, "madi")
+async def test_rotating_a_client_secret_ends_the_old_secret_and_tokens(client, admin, partner):
     clients = (await client.get("/partner-clients", headers=admin)).json()["items"]
     madi_id = next(c["id"] for c in clients if c["clientId"] == "madi")
     rotated = (await client.post(f"/partner-clients/{madi_id}/secret", headers=admin)).json()
-    assert_problem(await client.get("/me", headers=madi), 401)
+    assert_problem(await client.get("/me", headers=partner), 401)
     old = await token_request(
         client, "client_credentials", client_id="madi", client_secret="demo-secret"
     )
@@ -170,8 +160,7 @@ async def test_rotating_a_client_secret_ends_the_old_secret_and_tokens(client):
     assert new.status_code == 200
 
 
-async def test_an_admin_fills_in_a_rooms_address_and_opening_hours(client):
-    admin = await headers_for(client, "admin")
+async def test_an_admin_fills_in_a_rooms_address_and_opening_hours(client, admin):
     response = await client.patch(
         "/rooms/multibron",
         headers=admin,
@@ -195,8 +184,9 @@ async def test_an_admin_fills_in_a_rooms_address_and_opening_hours(client):
     assert len(body["invalidParams"]) >= 4
 
 
-async def test_a_coordinator_cannot_take_over_a_volunteer_who_also_serves_elsewhere(client):
-    admin = await headers_for(client, "admin")
+async def test_a_coordinator_cannot_take_over_a_volunteer_who_also_serves_elsewhere(
+    client, admin, coordinator
+):
     shared = (
         await client.post(
             "/users",
@@ -210,7 +200,6 @@ async def test_a_coordinator_cannot_take_over_a_volunteer_who_also_serves_elsewh
             },
         )
     ).json()
-    coordinator = await headers_for(client, "coordinator.multibron")
     for change in (
         {"password": "coordinator-chose-this"},
         {"active": False},

@@ -204,10 +204,9 @@ async def _created(response: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def world(client) -> dict[str, str]:
+async def world(client, admin) -> dict[str, str]:
     """A named resident of MultiBron with help registered, a referral to MaDi and consent."""
     coordinator = await headers_for(client, COORDINATOR)
-    admin = await headers_for(client, "admin")
     resident = await _created(
         await client.post(
             "/residents",
@@ -342,9 +341,10 @@ async def test_the_referral_list_names_every_resident_it_shows(client, db, world
     assert {e["object_id"] for e in events} == {r["id"] for r in listed.json()["items"]}
 
 
-async def test_a_partner_list_shows_who_only_with_consent_and_records_each_look(client, db, world):
-    madi = await headers_for(client, "madi")
-    listed = await client.get("/referrals", headers=madi)
+async def test_a_partner_list_shows_who_only_with_consent_and_records_each_look(
+    client, db, world, partner
+):
+    listed = await client.get("/referrals", headers=partner)
     (item,) = listed.json()["items"]
     assert item["identity"]["name"] == NAME
     (event,) = _events_of(db, listed.headers["x-request-id"])

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from api import API_VERSION
-from tests.helpers import assert_problem, headers_for
+from tests.helpers import assert_problem
 
 
 @pytest.mark.parametrize(
@@ -41,8 +41,7 @@ async def test_outside_the_api_prefix_is_problem_json_too(client):
     assert_problem(response, 404)
 
 
-async def test_a_validation_error_is_400_listing_every_bad_field(client):
-    admin = await headers_for(client, "admin")
+async def test_a_validation_error_is_400_listing_every_bad_field(client, admin):
     response = await client.post(
         "/users",
         headers=admin,
@@ -53,8 +52,7 @@ async def test_a_validation_error_is_400_listing_every_bad_field(client):
     assert {"username", "displayName", "role", "surprise"} <= names
 
 
-async def test_malformed_json_is_a_400(client):
-    admin = await headers_for(client, "admin")
+async def test_malformed_json_is_a_400(client, admin):
     response = await client.post(
         "/users",
         headers={**admin, "Content-Type": "application/json"},
@@ -64,8 +62,7 @@ async def test_malformed_json_is_a_400(client):
     assert body["invalidParams"][0]["name"] == "body"
 
 
-async def test_a_body_over_the_limit_is_a_413(client):
-    admin = await headers_for(client, "admin")
+async def test_a_body_over_the_limit_is_a_413(client, admin):
     big = json.dumps({"username": "a" * 2_000_000})
     response = await client.post(
         "/users", headers={**admin, "Content-Type": "application/json"}, content=big
@@ -109,8 +106,7 @@ async def test_cors_allows_only_configured_origins(app_settings):
     assert "access-control-allow-origin" not in other.headers
 
 
-async def test_nul_bytes_in_queries_and_rooms_are_400s(client):
-    admin = await headers_for(client, "admin")
+async def test_nul_bytes_in_queries_and_rooms_are_400s(client, admin):
     assert_problem(await client.get("/audit-events", headers=admin, params={"action": "\x00"}), 400)
     body = {
         "username": "nul.user",
@@ -131,8 +127,7 @@ async def test_nul_bytes_in_queries_and_rooms_are_400s(client):
         ("/rooms/multibron", {"languages": None}),
     ],
 )
-async def test_null_for_a_field_that_cannot_be_empty_is_a_400(client, path, body):
-    admin = await headers_for(client, "admin")
+async def test_null_for_a_field_that_cannot_be_empty_is_a_400(client, path, body, admin):
     users = (await client.get("/users", headers=admin, params={"limit": 500})).json()["items"]
     clients = (await client.get("/partner-clients", headers=admin)).json()["items"]
     url = path.format(user=users[0]["id"], client=clients[0]["id"])

@@ -11,10 +11,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from starlette.testclient import TestClient
 
 from api.main import create_app
-from tests.helpers import headers_for
 
 SCHEMA = schemathesis.openapi.from_dict(create_app().openapi())
 DESK_OPERATIONS = [
@@ -34,13 +32,6 @@ def _cases(path: str, method: str):
         operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
         operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
     )
-
-
-@pytest.fixture
-def sync_client(app_settings):
-    """A synchronous client (hypothesis drives plain functions), on the same database."""
-    with TestClient(create_app(app_settings), base_url="http://test") as c:
-        yield c
 
 
 def _check(response, operation) -> None:
@@ -114,27 +105,24 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize(("label", "body"), HOSTILE, ids=[h[0] for h in HOSTILE])
-async def test_hostile_bodies_get_a_4xx_problem(client, label, body):
-    headers = await headers_for(client, "volunteer.multibron")
+async def test_hostile_bodies_get_a_4xx_problem(client, label, body, volunteer):
     response = await client.post(
-        "/registrations", headers={**headers, "Content-Type": "application/json"}, content=body
+        "/registrations", headers={**volunteer, "Content-Type": "application/json"}, content=body
     )
     assert 400 <= response.status_code < 500, (label, response.status_code, response.text)
     assert response.headers["content-type"].startswith("application/problem+json")
     assert (await client.get("/rooms")).status_code == 200
 
 
-async def test_a_megabyte_body_is_a_413(client):
-    headers = await headers_for(client, "volunteer.multibron")
+async def test_a_megabyte_body_is_a_413(client, volunteer):
     body = json.dumps({"note": "x" * 2_000_000}).encode()
     response = await client.post(
-        "/registrations", headers={**headers, "Content-Type": "application/json"}, content=body
+        "/registrations", headers={**volunteer, "Content-Type": "application/json"}, content=body
     )
     assert response.status_code == 413
 
 
-async def test_a_thousand_query_parameters_and_odd_unicode_in_them(client):
-    headers = await headers_for(client, "volunteer.multibron")
+async def test_a_thousand_query_parameters_and_odd_unicode_in_them(client, volunteer):
     params = [(f"p{i}", "\u202e\x00x") for i in range(1000)] + [("room", "../x")]
-    response = await client.get("/registrations", headers=headers, params=params)
+    response = await client.get("/registrations", headers=volunteer, params=params)
     assert 400 <= response.status_code < 500

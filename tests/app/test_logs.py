@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import structlog
 
 from api.logging import configure
-from tests.helpers import bearer, headers_for, sign_in, token_request
+from tests.helpers import bearer, sign_in, token_request
 
 NAME = "Zwaantje Pietersen-Oudkerk"
 NOTE = "schulden bij de woningcorporatie"
@@ -15,7 +15,9 @@ CONTACT = "zwaantje@example.org"
 WRONG = "Geheim-Wachtwoord-123"
 
 
-async def test_a_whole_desk_scenario_leaves_no_personal_data_in_the_logs(capfd, client):
+async def test_a_whole_desk_scenario_leaves_no_personal_data_in_the_logs(
+    capfd, client, coordinator
+):
     await token_request(client, "password", username="volunteer.multibron", password=WRONG)
     tokens = await sign_in(client, "volunteer.multibron")
     headers = bearer(tokens["access_token"])
@@ -37,7 +39,6 @@ async def test_a_whole_desk_scenario_leaves_no_personal_data_in_the_logs(capfd, 
     await client.post(
         "/residents", headers=headers, json={"room": "multibron", "name": NAME, "bogus": NOTE}
     )
-    coordinator = await headers_for(client, "coordinator.multibron")
     await client.get(f"/residents/{resident_id}/export", headers=coordinator)
     await client.delete(f"/residents/{resident_id}", headers=coordinator)
     await token_request(client, "refresh_token", refresh_token=tokens["refresh_token"])

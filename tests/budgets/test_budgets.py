@@ -114,20 +114,21 @@ async def test_a_quarter_takes_the_years_money_pro_rata(client):
     assert body["shareOfYear"] == round(90 / 365, 4)
 
 
-async def test_visitors_services_and_volunteers_come_from_the_registrations(client):
-    mb = await headers_for(client, "volunteer.multibron")
+async def test_visitors_services_and_volunteers_come_from_the_registrations(
+    client, volunteer, coordinator
+):
     ids = []
     for day in ("2019-02-01", "2019-02-02", "2019-05-03"):
         created = await client.post(
             "/registrations",
-            headers=mb,
+            headers=volunteer,
             json={"room": "multibron", "activity": "forms", "occurredOn": day, "resident": {}},
         )
         assert created.status_code == 201, created.text
         ids.append(created.json()["residentId"])
     group = await client.post(
         "/registrations",
-        headers=mb,
+        headers=volunteer,
         json={
             "room": "multibron",
             "activity": "connection",
@@ -136,7 +137,6 @@ async def test_visitors_services_and_volunteers_come_from_the_registrations(clie
         },
     )
     assert group.status_code == 201
-    coordinator = await headers_for(client, "coordinator.multibron")
     recorded = await client.post(
         f"/residents/{ids[0]}/volunteering",
         headers=coordinator,
@@ -162,18 +162,16 @@ async def test_visitors_services_and_volunteers_come_from_the_registrations(clie
     assert district["costPerService"] is None
 
 
-async def test_a_year_without_a_budget_has_no_money_figures(client):
+async def test_a_year_without_a_budget_has_no_money_figures(client, stadsdeel):
     body = await _efficiency(client, year=2023)
     co = body["cooperative"]
     for name in ("income", "costs", "balance", "municipalSubsidy", "fte", "costPerFte"):
         assert co[name] is None
         assert co["reasons"][name] == "no-budget"
-    stadsdeel = await headers_for(client, "stadsdeel")
     assert_problem(await client.get("/budgets/2023", headers=stadsdeel), 404)
 
 
-async def test_efficiency_csv_opens_in_excel_with_negative_balances_as_numbers(client):
-    stadsdeel = await headers_for(client, "stadsdeel")
+async def test_efficiency_csv_opens_in_excel_with_negative_balances_as_numbers(client, stadsdeel):
     response = await client.get(
         "/indicators/efficiency",
         headers={**stadsdeel, "Accept": "text/csv"},
@@ -202,8 +200,7 @@ def _as_input(budget):
     return {k: budget[k] for k in ("income", "costs", "subsidies", "staff")}
 
 
-async def test_put_round_trips_get_in_json_and_csv(client):
-    stadsdeel = await headers_for(client, "stadsdeel")
+async def test_put_round_trips_get_in_json_and_csv(client, stadsdeel):
     year_2019 = (await client.get("/budgets/2019", headers=stadsdeel)).json()
     assert year_2019["totals"] == {
         "income": "399500.00",
@@ -236,8 +233,7 @@ async def test_put_round_trips_get_in_json_and_csv(client):
     assert back.content == as_csv.content
 
 
-async def test_a_change_says_which_years_figures_moved_and_is_audited(client):
-    stadsdeel = await headers_for(client, "stadsdeel")
+async def test_a_change_says_which_years_figures_moved_and_is_audited(client, stadsdeel, admin):
     budget = _as_input((await client.get("/budgets/2019", headers=stadsdeel)).json())
     budget["costs"][1]["amount"] = "60414.00"  # housing up by 10,000
     response = await client.put("/budgets/2019", headers=stadsdeel, json=budget)
@@ -251,7 +247,6 @@ async def test_a_change_says_which_years_figures_moved_and_is_audited(client):
     ]
     unchanged = await client.put("/budgets/2019", headers=stadsdeel, json=budget)
     assert unchanged.json()["moved"]["figures"] == []
-    admin = await headers_for(client, "admin")
     events = (
         await client.get("/audit-events", headers=admin, params={"action": "budgets.replace"})
     ).json()["items"]
@@ -291,8 +286,7 @@ async def test_a_change_says_which_years_figures_moved_and_is_audited(client):
         ),
     ],
 )
-async def test_bad_money_is_refused_by_field_and_nothing_changes(client, change, where):
-    stadsdeel = await headers_for(client, "stadsdeel")
+async def test_bad_money_is_refused_by_field_and_nothing_changes(client, change, where, stadsdeel):
     before = (await client.get("/budgets/2019", headers=stadsdeel)).json()
     problem = assert_problem(await client.put("/budgets/2019", headers=stadsdeel, json=change), 400)
     assert where in [p["name"] for p in problem["invalidParams"]]
@@ -311,8 +305,7 @@ async def test_bad_money_is_refused_by_field_and_nothing_changes(client, change,
         ("year;section;kind;name;rooms;amount;fte\r\n2018;income;;DOEN;;5;\r\n", "2018"),
     ],
 )
-async def test_a_bad_sheet_names_its_line(client, sheet, reason):
-    stadsdeel = await headers_for(client, "stadsdeel")
+async def test_a_bad_sheet_names_its_line(client, sheet, reason, stadsdeel):
     problem = assert_problem(
         await client.put(
             "/budgets/2019",
@@ -326,7 +319,7 @@ async def test_a_bad_sheet_names_its_line(client, sheet, reason):
     assert reason in " ".join(p["reason"] for p in params)
 
 
-async def test_who_may_see_and_set_the_money(client):
+async def test_who_may_see_and_set_the_money(client, coordinator, admin):
     body = {"income": [{"source": "DOEN", "amount": "1.00"}]}
     for who in ("coordinator.multibron", "volunteer.multibron", "madi"):
         headers = await headers_for(client, who)
@@ -338,7 +331,6 @@ async def test_who_may_see_and_set_the_money(client):
             await client.get("/indicators/efficiency", headers=headers, params={"year": 2019}),
             403,
         )
-    coordinator = await headers_for(client, "coordinator.multibron")
     assert_problem(
         await client.get(
             "/indicators/efficiency",
@@ -347,5 +339,4 @@ async def test_who_may_see_and_set_the_money(client):
         ),
         403,
     )
-    admin = await headers_for(client, "admin")
     assert (await client.put("/budgets/2030", headers=admin, json=body)).status_code == 200

@@ -3,13 +3,11 @@ it, but not change, empty or unprotect it. `bwk migrate` runs as the owner and g
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -24,8 +22,15 @@ from api.main import create_app
 from api.settings import Mode, Settings
 from tests import databases
 from tests.helpers import headers_for
-from tests.ops.test_entrypoint import _env, _free_port, _kill_group, _start, _text
-from tests.servers import ROOT
+from tests.servers import (
+    ROOT,
+    entrypoint_env,
+    free_port,
+    kill_group,
+    output,
+    start_entrypoint,
+    wait_until_ready,
+)
 
 pytestmark = pytest.mark.postgres_only
 
@@ -224,8 +229,8 @@ async def test_the_whole_application_works_as_that_role(roles, as_app):
 
 
 def test_the_image_migrates_as_owner_and_serves_without_the_owner_url(roles):
-    port = _free_port()
-    env = _env(
+    port = free_port()
+    env = entrypoint_env(
         BWK_DATABASE_URL=roles.app_url,
         BWK_MIGRATE_DATABASE_URL=roles.owner_url,
         PORT=str(port),
@@ -233,22 +238,15 @@ def test_the_image_migrates_as_owner_and_serves_without_the_owner_url(roles):
     # another test here seeds demo accounts, which production refuses to start with
     env["BWK_MODE"] = "demo"
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = _start(env, out=out, err=err)
+        proc = start_entrypoint(env, out=out, err=err)
         try:
             # three Python starts (probe, migrate, serve): slow on a busy machine
-            deadline = time.monotonic() + 120
-            while True:
-                assert proc.poll() is None, f"exited {proc.returncode}:\n{_text(err)}"
-                assert time.monotonic() < deadline, f"not ready in 120 s:\n{_text(err)}"
-                with contextlib.suppress(httpx.TransportError):
-                    ready = httpx.get(f"http://127.0.0.1:{port}/api/v1/health/ready", timeout=2)
-                    if ready.status_code == 200:
-                        break
-                time.sleep(0.2)
-            assert f"granted {roles.app_role}" in _text(out)
+            ready = wait_until_ready(f"http://127.0.0.1:{port}/api/v1", 120, proc=proc)
+            assert ready, f"exited ({proc.poll()}) or not ready in 120 s:\n{output(err)}"
+            assert f"granted {roles.app_role}" in output(out)
             # the server (exec'd: the same process) never holds the owner's URL
             environ = Path(f"/proc/{proc.pid}/environ").read_bytes().split(b"\0")
             assert any(v.startswith(b"BWK_DATABASE_URL=") for v in environ)
             assert not any(v.startswith(b"BWK_MIGRATE_DATABASE_URL=") for v in environ)
         finally:
-            _kill_group(proc)
+            kill_group(proc)

@@ -1,6 +1,6 @@
 """Participants by age band and postcode area; the district never sees a small cell."""
 
-from tests.helpers import assert_problem, headers_for
+from tests.helpers import assert_problem
 
 
 async def _people(client, headers, room, count, **fields):
@@ -18,12 +18,12 @@ async def _people(client, headers, room, count, **fields):
         assert response.status_code == 201
 
 
-async def test_the_district_sees_bands_with_small_cells_hidden(client):
-    volunteer = await headers_for(client, "volunteer.multibron")
+async def test_the_district_sees_bands_with_small_cells_hidden(
+    client, volunteer, stadsdeel, coordinator
+):
     await _people(client, volunteer, "multibron", 7, birthYear=1980)  # 39 in 2019: 27-44
     await _people(client, volunteer, "multibron", 6, ageBand="45-66")
     await _people(client, volunteer, "multibron", 2, birthYear=2005)  # 14: 0-17
-    stadsdeel = await headers_for(client, "stadsdeel")
     body = (
         await client.get(
             "/indicators/participants",
@@ -44,7 +44,6 @@ async def test_the_district_sees_bands_with_small_cells_hidden(client):
     assert cells["27-44"] is None
     assert cells["67+"] == 0
     # the room's own coordinator sees its people, so nothing is hidden
-    coordinator = await headers_for(client, "coordinator.multibron")
     mine = (
         await client.get(
             "/indicators/participants", headers=coordinator, params={"year": 2019, "by": "age-band"}
@@ -55,10 +54,8 @@ async def test_the_district_sees_bands_with_small_cells_hidden(client):
     assert {c["group"]: c["participants"] for c in mine["rooms"][0]["cells"]}["0-17"] == 2
 
 
-async def test_postcode_areas_and_a_small_room_total(client):
-    volunteer = await headers_for(client, "volunteer.samen-sterk")
-    await _people(client, volunteer, "samen-sterk", 3, postcodeArea="1102")
-    stadsdeel = await headers_for(client, "stadsdeel")
+async def test_postcode_areas_and_a_small_room_total(client, volunteer_samen_sterk, stadsdeel):
+    await _people(client, volunteer_samen_sterk, "samen-sterk", 3, postcodeArea="1102")
     body = (
         await client.get(
             "/indicators/participants",

@@ -17,27 +17,34 @@ async def _register(client, headers, room, activity, day, **who):
 
 
 @pytest.fixture
-async def year_2019(client):
+async def year_2019(client, volunteer, volunteer_samen_sterk, coordinator_samen_sterk):
     """A small 2019: Ann visits MultiBron and Samen Sterk, Bob only MultiBron, one group,
     one voided registration, and one on the edge of the first quarter."""
-    mb = await headers_for(client, "volunteer.multibron")
-    ss = await headers_for(client, "volunteer.samen-sterk")
-    ann = await _register(client, mb, "multibron", "forms", "2019-01-10", resident={})
+    ann = await _register(client, volunteer, "multibron", "forms", "2019-01-10", resident={})
     ann_id = ann["residentId"]
-    bob = await _register(client, mb, "multibron", "forms", "2019-03-31", resident={})
-    await _register(client, mb, "multibron", "forms", "2019-04-01", residentId=ann_id)
-    await _register(client, mb, "multibron", "dutch-language", "2019-02-01", residentId=ann_id)
-    await _register(client, mb, "multibron", "dutch-language", "2019-02-08", residentId=ann_id)
-    await _register(client, mb, "multibron", "connection", "2019-05-05", headcount=12)
-    await _register(client, ss, "samen-sterk", "forms", "2019-06-30", residentId=ann_id)
-    voided = await _register(client, ss, "samen-sterk", "forms", "2019-06-30", headcount=40)
-    coordinator = await headers_for(client, "coordinator.samen-sterk")
+    bob = await _register(client, volunteer, "multibron", "forms", "2019-03-31", resident={})
+    await _register(client, volunteer, "multibron", "forms", "2019-04-01", residentId=ann_id)
+    await _register(
+        client, volunteer, "multibron", "dutch-language", "2019-02-01", residentId=ann_id
+    )
+    await _register(
+        client, volunteer, "multibron", "dutch-language", "2019-02-08", residentId=ann_id
+    )
+    await _register(client, volunteer, "multibron", "connection", "2019-05-05", headcount=12)
+    await _register(
+        client, volunteer_samen_sterk, "samen-sterk", "forms", "2019-06-30", residentId=ann_id
+    )
+    voided = await _register(
+        client, volunteer_samen_sterk, "samen-sterk", "forms", "2019-06-30", headcount=40
+    )
     await client.patch(
         f"/registrations/{voided['id']}",
-        headers={**coordinator, "If-Match": '"1"'},
+        headers={**coordinator_samen_sterk, "If-Match": '"1"'},
         json={"voided": True, "reason": "counted twice"},
     )
-    await _register(client, mb, "multibron", "forms", "2018-12-31", residentId=bob["residentId"])
+    await _register(
+        client, volunteer, "multibron", "forms", "2018-12-31", residentId=bob["residentId"]
+    )
     return {"ann": ann_id, "bob": bob["residentId"]}
 
 
@@ -126,8 +133,7 @@ async def test_31_march_and_1_april_fall_in_their_own_quarters(client, year_2019
     assert [r["room"] for r in march["rooms"]] == ["multibron"]
 
 
-async def test_the_district_sees_no_count_of_so_few_people(client, year_2019):
-    stadsdeel = await headers_for(client, "stadsdeel")
+async def test_the_district_sees_no_count_of_so_few_people(client, year_2019, stadsdeel):
     body = (
         await client.get("/indicators/performance", headers=stadsdeel, params={"year": 2019})
     ).json()
@@ -142,8 +148,9 @@ async def test_the_district_sees_no_count_of_so_few_people(client, year_2019):
     assert _figure(body, "multibron", "forms")["target"] == 150
 
 
-async def test_a_coordinator_sees_only_its_rooms_and_a_partner_nothing(client, year_2019):
-    coordinator = await headers_for(client, "coordinator.multibron")
+async def test_a_coordinator_sees_only_its_rooms_and_a_partner_nothing(
+    client, year_2019, coordinator, partner
+):
     mine = (
         await client.get("/indicators/performance", headers=coordinator, params={"year": 2019})
     ).json()
@@ -154,14 +161,12 @@ async def test_a_coordinator_sees_only_its_rooms_and_a_partner_nothing(client, y
         "/indicators/performance", headers=coordinator, params={"year": 2019, "room": "samen-sterk"}
     )
     assert_problem(other, 403)
-    madi = await headers_for(client, "madi")
     assert_problem(
-        await client.get("/indicators/performance", headers=madi, params={"year": 2019}), 403
+        await client.get("/indicators/performance", headers=partner, params={"year": 2019}), 403
     )
 
 
-async def test_bad_periods_are_400s(client):
-    stadsdeel = await headers_for(client, "stadsdeel")
+async def test_bad_periods_are_400s(client, stadsdeel):
     for params in (
         {},
         {"year": 2019, "quarter": 5},
@@ -204,12 +209,13 @@ def test_no_csv_cell_can_start_a_formula(text):
     assert cell(text).startswith("'")
 
 
-async def test_targets_are_read_per_room_and_set_per_year_by_the_district(client):
+async def test_targets_are_read_per_room_and_set_per_year_by_the_district(
+    client, stadsdeel, coordinator, admin
+):
     volunteer = await headers_for(client, "volunteer.de-handreiking")
     mine = (await client.get("/targets", headers=volunteer, params={"year": 2019})).json()
     assert {t["room"] for t in mine["items"]} == {"de-handreiking"}
     assert len(mine["items"]) == 9
-    stadsdeel = await headers_for(client, "stadsdeel")
     body = {
         "items": [
             {"room": "multibron", "indicator": "forms", "unit": "services", "value": 180},
@@ -233,17 +239,14 @@ async def test_targets_are_read_per_room_and_set_per_year_by_the_district(client
         "items": [{"room": "multibron", "indicator": "forms", "unit": "participants", "value": 1}]
     }
     assert_problem(await client.put("/targets/2020", headers=stadsdeel, json=wrong_unit), 400)
-    coordinator = await headers_for(client, "coordinator.multibron")
     assert_problem(await client.put("/targets/2020", headers=coordinator, json=body), 403)
-    admin = await headers_for(client, "admin")
     events = (
         await client.get("/audit-events", headers=admin, params={"action": "targets.replace"})
     ).json()["items"]
     assert len(events) == 2
 
 
-async def test_targets_as_csv_open_in_excel_and_go_back_in_with_put(client):
-    stadsdeel = await headers_for(client, "stadsdeel")
+async def test_targets_as_csv_open_in_excel_and_go_back_in_with_put(client, stadsdeel):
     as_json = (await client.get("/targets", headers=stadsdeel, params={"year": 2019})).json()
     response = await client.get(
         "/targets", headers=stadsdeel, params={"year": 2019, "format": "csv"}

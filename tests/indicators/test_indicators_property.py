@@ -5,14 +5,11 @@ residents, and the edges of quarters and months (Amsterdam calendar dates)."""
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from starlette.testclient import TestClient
 
 from api.calendar import period
-from api.main import create_app
 from api.registrations.models import Registration
 from api.residents.models import Resident, ResidentRoom
 
@@ -94,22 +91,8 @@ def expected(regs, residents, start, end, activities, units, rooms):
     return per_room, totals
 
 
-@pytest.fixture
-def district(app_settings):
-    with TestClient(create_app(app_settings), base_url="http://test") as c:
-        token = c.post(
-            "/api/v1/auth/token",
-            data={
-                "grant_type": "password",
-                "username": "stadsdeel",
-                "password": "demo-password",
-            },
-        ).json()["access_token"]
-        yield c, {"Authorization": f"Bearer {token}"}
-
-
-def test_figures_match_an_independent_count(db, district):
-    client, headers = district
+def test_figures_match_an_independent_count(db, sync_client, sync_stadsdeel):
+    client, headers = sync_client, sync_stadsdeel
     with db.engine.connect() as conn:
         room_ids = dict(conn.execute(sa.text("SELECT slug, id FROM room")).all())
         activity_rows = conn.execute(

@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.servers import ROOT
+from tests.servers import ROOT, free_port, server_env, spawn, wait_until_ready
 
 
 def _dev() -> Any:
@@ -32,12 +31,6 @@ def busy_port() -> Iterator[int]:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         yield sock.getsockname()[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_a_busy_port_is_reported_before_anything_is_migrated(busy_port, tmp_path):
@@ -62,7 +55,7 @@ def test_a_busy_port_is_reported_before_anything_is_migrated(busy_port, tmp_path
 
 def test_the_banner_and_the_server_use_the_port_and_host_given(monkeypatch, capsys):
     dev = _dev()
-    port = _free_port()
+    port = free_port()
     ran: list[tuple[str, ...]] = []
     served: list[list[str]] = []
     monkeypatch.setattr(dev, "install", lambda lock: None)
@@ -81,30 +74,15 @@ def test_the_banner_and_the_server_use_the_port_and_host_given(monkeypatch, caps
 def test_a_served_demo_answers_on_its_port_with_a_relative_server_and_offline_docs(tmp_path):
     """`bwk serve` as dev.py runs it: the document's server is relative, the docs load from
     this host only, forwarded headers from loopback are not believed, huge headers get 431."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "BWK_MODE": "demo",
-        "BWK_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
-        "BWK_LOGIN_MAX_FAILURES_PER_ADDRESS": "2",
-    }
+    port = free_port()
+    env = server_env(f"sqlite:///{tmp_path / 'demo.db'}", BWK_LOGIN_MAX_FAILURES_PER_ADDRESS="2")
     bwk = str(Path(sys.executable).with_name("bwk"))
     subprocess.run([bwk, "migrate"], env=env, check=True, capture_output=True, timeout=120)
     subprocess.run([bwk, "seed"], env=env, check=True, capture_output=True, timeout=120)
-    server = subprocess.Popen(
-        [bwk, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = spawn([bwk, "serve", "--port", str(port)], env)
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_until_ready(base, 30, proc=server)
         document = httpx.get(f"{base}/openapi.json").json()
         assert document["servers"] == [{"url": "/api/v1"}]
         for page in ("docs", "redoc"):

@@ -80,20 +80,26 @@ TARGETS = [
 
 
 @pytest.fixture
-async def year_2019(client):
+async def assessed_2019(
+    client, coordinator, coordinator_samen_sterk, volunteer_samen_sterk, stadsdeel
+):
     """Eleven residents of MultiBron, one of Samen Sterk; Ann is helped at both rooms."""
-    mb = await headers_for(client, "coordinator.multibron")
-    ss = await headers_for(client, "coordinator.samen-sterk")
-    people = {name: await _resident(client, mb) for name in LADDER if name != "kim"}
-    people["kim"] = await _resident(client, ss, "samen-sterk")
+    people = {name: await _resident(client, coordinator) for name in LADDER if name != "kim"}
+    people["kim"] = await _resident(client, coordinator_samen_sterk, "samen-sterk")
     for name, readings in [*LADDER.items(), *ZRM.items()]:
         for day, score in readings:
-            await _measure(client, ss if name == "kim" else mb, people[name], day, score)
-    volunteer = await headers_for(client, "volunteer.samen-sterk")
+            await _measure(
+                client,
+                coordinator_samen_sterk if name == "kim" else coordinator,
+                people[name],
+                day,
+                score,
+            )
     await client.post(
-        "/registrations", headers=volunteer, json={**HELPED, "residentId": people["ann"]}
+        "/registrations",
+        headers=volunteer_samen_sterk,
+        json={**HELPED, "residentId": people["ann"]},
     )
-    stadsdeel = await headers_for(client, "stadsdeel")
     assert (
         await client.put("/outcome-targets/2019", headers=stadsdeel, json={"items": TARGETS})
     ).status_code == 200
@@ -101,7 +107,7 @@ async def year_2019(client):
     for name, since in (("cas", "2019-05-01"), ("hal", "2019-03-01"), ("gus", "2018-11-01")):
         response = await client.post(
             f"/residents/{people[name]}/volunteering",
-            headers=mb,
+            headers=coordinator,
             json={"room": "multibron", "since": since},
         )
         assert response.status_code == 201, response.text
@@ -124,8 +130,7 @@ def _counts(figures):
     return [figures[k] for k in ("measured", "up", "same", "down")]
 
 
-async def test_the_district_sees_movement_with_small_cells_hidden(client, year_2019):
-    stadsdeel = await headers_for(client, "stadsdeel")
+async def test_the_district_sees_movement_with_small_cells_hidden(client, assessed_2019, stadsdeel):
     body = (
         await client.get("/indicators/outcomes", headers=stadsdeel, params={"year": 2019})
     ).json()
@@ -154,8 +159,9 @@ async def test_the_district_sees_movement_with_small_cells_hidden(client, year_2
     assert _room(body, "totals")["becameVolunteer"] is None
 
 
-async def test_the_rooms_coordinator_sees_every_cell_and_each_domain(client, year_2019):
-    coordinator = await headers_for(client, "coordinator.multibron")
+async def test_the_rooms_coordinator_sees_every_cell_and_each_domain(
+    client, assessed_2019, coordinator, volunteer_samen_sterk, partner
+):
     body = (
         await client.get("/indicators/outcomes", headers=coordinator, params={"year": 2019})
     ).json()
@@ -172,9 +178,10 @@ async def test_the_rooms_coordinator_sees_every_cell_and_each_domain(client, yea
     assert domains["housing"] == [2, 1, 1, 0]  # Bob 1 -> 2, Ann 3 -> 3
     assert domains["social-network"] == [1, 0, 0, 1]
     assert domains["justice"] == [0, 0, 0, 0]
-    samen_sterk = await headers_for(client, "volunteer.samen-sterk")
     theirs = (
-        await client.get("/indicators/outcomes", headers=samen_sterk, params={"year": 2019})
+        await client.get(
+            "/indicators/outcomes", headers=volunteer_samen_sterk, params={"year": 2019}
+        )
     ).json()
     ladder = _instrument(theirs, "samen-sterk", "participation-ladder")
     assert (_counts(ladder), ladder["medianDaysBetween"]) == ([2, 2, 0, 0], 75.5)  # Ann and Kim
@@ -182,14 +189,12 @@ async def test_the_rooms_coordinator_sees_every_cell_and_each_domain(client, yea
     assert_problem(
         await client.get("/indicators/outcomes", headers=coordinator, params=forbidden), 403
     )
-    madi = await headers_for(client, "madi")
     assert_problem(
-        await client.get("/indicators/outcomes", headers=madi, params={"year": 2019}), 403
+        await client.get("/indicators/outcomes", headers=partner, params={"year": 2019}), 403
     )
 
 
-async def test_outcomes_as_csv_for_excel(client, year_2019):
-    stadsdeel = await headers_for(client, "stadsdeel")
+async def test_outcomes_as_csv_for_excel(client, assessed_2019, stadsdeel):
     params = {"year": 2019, "room": "multibron", "format": "csv"}
     response = await client.get("/indicators/outcomes", headers=stadsdeel, params=params)
     assert response.headers["content-type"].startswith("text/csv")
@@ -202,36 +207,39 @@ async def test_outcomes_as_csv_for_excel(client, year_2019):
     assert "2019;totaal;became-volunteer;;;;;;;4;;;Totaal;Nieuwe vrijwilligers" in lines
 
 
-async def test_no_one_outside_the_residents_rooms_reads_a_measurement(client):
-    mb = await headers_for(client, "volunteer.multibron")
-    ann = await _resident(client, mb)
-    await _measure(client, mb, ann, "2019-02-01", 3)
+async def test_no_one_outside_the_residents_rooms_reads_a_measurement(
+    client, volunteer, volunteer_samen_sterk, coordinator_samen_sterk, admin
+):
+    ann = await _resident(client, volunteer)
+    await _measure(client, volunteer, ann, "2019-02-01", 3)
     url = f"/residents/{ann}/assessments"
-    assert len((await client.get(url, headers=mb)).json()["items"]) == 1
-    other = await headers_for(client, "volunteer.samen-sterk")
-    assert_problem(await client.get(url, headers=other), 404)
+    assert len((await client.get(url, headers=volunteer)).json()["items"]) == 1
+    assert_problem(await client.get(url, headers=volunteer_samen_sterk), 404)
     body = {"instrument": "participation-ladder", "assessedOn": "2019-03-01", "rung": 4}
-    assert_problem(await client.post(url, headers=other, json=body), 404)
+    assert_problem(await client.post(url, headers=volunteer_samen_sterk, json=body), 404)
     for who in ("admin", "stadsdeel", "madi"):
         headers = await headers_for(client, who)
         assert_problem(await client.get(url, headers=headers), 403)
         assert_problem(await client.post(url, headers=headers, json=body), 403)
     volunteering = {"room": "multibron", "since": "2019-05-01"}
     assert_problem(
-        await client.post(f"/residents/{ann}/volunteering", headers=mb, json=volunteering), 403
+        await client.post(f"/residents/{ann}/volunteering", headers=volunteer, json=volunteering),
+        403,
     )
-    ss = await headers_for(client, "coordinator.samen-sterk")
     assert_problem(
-        await client.post(f"/residents/{ann}/volunteering", headers=ss, json=volunteering), 404
+        await client.post(
+            f"/residents/{ann}/volunteering", headers=coordinator_samen_sterk, json=volunteering
+        ),
+        404,
     )
-    assert_problem(await client.get(f"/residents/{ann}/volunteering", headers=other), 404)
-    admin = await headers_for(client, "admin")
+    assert_problem(
+        await client.get(f"/residents/{ann}/volunteering", headers=volunteer_samen_sterk), 404
+    )
     events = (await client.get("/audit-events", headers=admin, params={"residentId": ann})).json()
     assert {"assessment.create", "assessment.list"} <= {e["action"] for e in events["items"]}
 
 
-async def test_a_restricted_resident_gets_no_new_measurements(client):
-    coordinator = await headers_for(client, "coordinator.multibron")
+async def test_a_restricted_resident_gets_no_new_measurements(client, coordinator):
     ann = await _resident(client, coordinator)
     await client.put(
         f"/residents/{ann}/restriction", headers=coordinator, json={"restricted": True}
@@ -269,8 +277,7 @@ TOMORROW = (date.today() + timedelta(days=2)).isoformat()
         ({"instrument": "weight", "assessedOn": "2019-03-01", "rung": 2}, {"instrument"}),
     ],
 )
-async def test_bad_measurements_are_400s_naming_every_field(client, body, names):
-    coordinator = await headers_for(client, "coordinator.multibron")
+async def test_bad_measurements_are_400s_naming_every_field(client, body, names, coordinator):
     ann = await _resident(client, coordinator)
     problem = assert_problem(
         await client.post(f"/residents/{ann}/assessments", headers=coordinator, json=body), 400
@@ -279,8 +286,9 @@ async def test_bad_measurements_are_400s_naming_every_field(client, body, names)
     assert "money" not in str(problem)  # a client's key is never echoed
 
 
-async def test_a_long_history_pages_and_erasure_keeps_only_the_volunteering(app, client):
-    coordinator = await headers_for(client, "coordinator.multibron")
+async def test_a_long_history_pages_and_erasure_keeps_only_the_volunteering(
+    app, client, coordinator, coordinator_samen_sterk
+):
     ann = await _resident(client, coordinator)
     for day, rung in (("2019-01-10", 1), ("2019-02-10", 2), ("2019-03-10", 3)):
         await _measure(client, coordinator, ann, day, rung)
@@ -298,9 +306,15 @@ async def test_a_long_history_pages_and_erasure_keeps_only_the_volunteering(app,
         await client.post(f"/residents/{ann}/volunteering", headers=coordinator, json=since), 409
     )
     later = {"room": "samen-sterk", "since": TOMORROW}
-    ss = await headers_for(client, "coordinator.samen-sterk")
-    await client.post("/registrations", headers=ss, json={**HELPED, "residentId": ann})
-    assert_problem(await client.post(f"/residents/{ann}/volunteering", headers=ss, json=later), 400)
+    await client.post(
+        "/registrations", headers=coordinator_samen_sterk, json={**HELPED, "residentId": ann}
+    )
+    assert_problem(
+        await client.post(
+            f"/residents/{ann}/volunteering", headers=coordinator_samen_sterk, json=later
+        ),
+        400,
+    )
     async with app.state.engine.begin() as conn:
         unscored = sa.text("SELECT count(*) FROM assessment WHERE scores IS NULL")
         assert (await conn.execute(unscored)).scalar_one() == 3  # SQL NULL, not JSON null
@@ -315,8 +329,9 @@ async def test_a_long_history_pages_and_erasure_keeps_only_the_volunteering(app,
     assert len(kept) == 1
 
 
-async def test_outcome_targets_are_read_per_room_and_set_per_year_by_the_district(client):
-    stadsdeel = await headers_for(client, "stadsdeel")
+async def test_outcome_targets_are_read_per_room_and_set_per_year_by_the_district(
+    client, stadsdeel, volunteer_samen_sterk, coordinator, admin
+):
     assert (
         await client.put("/outcome-targets/2020", headers=stadsdeel, json={"items": TARGETS})
     ).status_code == 200
@@ -325,10 +340,9 @@ async def test_outcome_targets_are_read_per_room_and_set_per_year_by_the_distric
     assert [(t["room"], t["indicator"], t["value"]) for t in replaced["items"]] == [
         ("multibron", "ladder-up", 4)
     ]
-    ss = await headers_for(client, "volunteer.samen-sterk")
-    assert (await client.get("/outcome-targets", headers=ss, params={"year": 2020})).json()[
-        "items"
-    ] == []
+    assert (
+        await client.get("/outcome-targets", headers=volunteer_samen_sterk, params={"year": 2020})
+    ).json()["items"] == []
     for bad in (
         [{"room": "atlantis", "indicator": "ladder-up", "value": 1}],
         [{"room": "multibron", "indicator": "happiness", "value": 1}],
@@ -338,9 +352,7 @@ async def test_outcome_targets_are_read_per_room_and_set_per_year_by_the_distric
         assert_problem(
             await client.put("/outcome-targets/2020", headers=stadsdeel, json={"items": bad}), 400
         )
-    coordinator = await headers_for(client, "coordinator.multibron")
     assert_problem(await client.put("/outcome-targets/2020", headers=coordinator, json=again), 403)
-    admin = await headers_for(client, "admin")
     events = await client.get(
         "/audit-events", headers=admin, params={"action": "outcome_targets.replace"}
     )

@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 
 import api.models
 from api.cli import app as cli
-from api.settings import get_settings
 from tests.helpers import assert_problem, headers_for
 
 NAME = "Gerda Zonnebloem-Achterberg"
@@ -19,12 +18,11 @@ YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
 
 
 @pytest.fixture
-async def gerda(client):
+async def gerda(client, volunteer, volunteer_samen_sterk):
     """Gerda, helped at MultiBron and at Samen Sterk."""
-    mb = await headers_for(client, "volunteer.multibron")
     first = await client.post(
         "/registrations",
-        headers=mb,
+        headers=volunteer,
         json={
             "room": "multibron",
             "activity": "forms",
@@ -39,11 +37,10 @@ async def gerda(client):
         },
     )
     resident_id = first.json()["residentId"]
-    code = (await client.get(f"/residents/{resident_id}", headers=mb)).json()["code"]
-    ss = await headers_for(client, "volunteer.samen-sterk")
+    code = (await client.get(f"/residents/{resident_id}", headers=volunteer)).json()["code"]
     await client.post(
         "/registrations",
-        headers=ss,
+        headers=volunteer_samen_sterk,
         json={
             "room": "samen-sterk",
             "activity": "debt-and-budget",
@@ -55,8 +52,7 @@ async def gerda(client):
     return {"id": resident_id, "code": code}
 
 
-async def test_a_coordinator_exports_everything_kept_and_who_looked(client, gerda):
-    coordinator = await headers_for(client, "coordinator.multibron")
+async def test_a_coordinator_exports_everything_kept_and_who_looked(client, gerda, coordinator):
     response = await client.get(f"/residents/{gerda['id']}/export", headers=coordinator)
     assert response.status_code == 200
     body = response.json()
@@ -72,8 +68,7 @@ async def test_a_coordinator_exports_everything_kept_and_who_looked(client, gerd
     }
 
 
-async def test_only_the_coordinators_of_the_residents_rooms_export(client, gerda):
-    volunteer = await headers_for(client, "volunteer.multibron")
+async def test_only_the_coordinators_of_the_residents_rooms_export(client, gerda, volunteer):
     assert_problem(await client.get(f"/residents/{gerda['id']}/export", headers=volunteer), 403)
     other = await headers_for(client, "coordinator.de-handreiking")
     assert_problem(await client.get(f"/residents/{gerda['id']}/export", headers=other), 404)
@@ -102,21 +97,21 @@ async def _figures(client):
     return out
 
 
-async def test_erasure_leaves_no_trace_of_the_person_and_the_figures_do_not_move(client, db, gerda):
+async def test_erasure_leaves_no_trace_of_the_person_and_the_figures_do_not_move(
+    client, db, gerda, coordinator, volunteer
+):
     before = await _figures(client)
     assert NAME in _every_text(db)
-    coordinator = await headers_for(client, "coordinator.multibron")  # Gerda's home room
     response = await client.delete(f"/residents/{gerda['id']}", headers=coordinator)
     assert response.status_code == 204
     everything = _every_text(db)
     for trace in (NAME, "Gerda", "06-11112222", gerda["code"], "huurtoeslag"):
         assert trace not in everything, trace
     assert await _figures(client) == before
-    mb = await headers_for(client, "volunteer.multibron")
-    assert_problem(await client.get(f"/residents/{gerda['id']}", headers=mb), 404)
+    assert_problem(await client.get(f"/residents/{gerda['id']}", headers=volunteer), 404)
     again = await client.post(
         "/registrations",
-        headers=mb,
+        headers=volunteer,
         json={
             "room": "multibron",
             "activity": "forms",
@@ -127,9 +122,9 @@ async def test_erasure_leaves_no_trace_of_the_person_and_the_figures_do_not_move
     assert_problem(again, 400)
 
 
-async def test_a_restricted_resident_is_kept_but_not_processed(client, gerda):
-    coordinator = await headers_for(client, "coordinator.multibron")
-    volunteer = await headers_for(client, "volunteer.multibron")
+async def test_a_restricted_resident_is_kept_but_not_processed(
+    client, gerda, coordinator, volunteer
+):
     url = f"/residents/{gerda['id']}"
     response = await client.put(
         f"{url}/restriction", headers=coordinator, json={"restricted": True}
@@ -157,9 +152,9 @@ async def test_a_restricted_resident_is_kept_but_not_processed(client, gerda):
     assert gerda["id"] in [r["id"] for r in listed]
 
 
-async def test_every_route_that_touches_a_resident_leaves_an_audit_event(client, db, gerda):
-    coordinator = await headers_for(client, "coordinator.multibron")
-    volunteer = await headers_for(client, "volunteer.multibron")
+async def test_every_route_that_touches_a_resident_leaves_an_audit_event(
+    client, db, gerda, coordinator, volunteer, admin
+):
     rid = gerda["id"]
     rid_uuid = uuid.UUID(rid)
     registration = (
@@ -203,26 +198,18 @@ async def test_every_route_that_touches_a_resident_leaves_an_audit_event(client,
             ).scalar_one()
         assert after > before, f"{method} {url} left no audit event"
     # and the trail holds ids, never the name
-    admin = await headers_for(client, "admin")
     trail = await client.get(
         "/audit-events", headers=admin, params={"residentId": rid, "limit": 500}
     )
     assert NAME not in trail.text
 
 
-@pytest.fixture
-def cli_env(monkeypatch, db):
-    monkeypatch.setenv("BWK_DATABASE_URL", db.url)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-async def test_retention_anonymises_who_has_not_come_for_two_years(client, db, gerda, cli_env):
-    mb = await headers_for(client, "volunteer.multibron")
+async def test_retention_anonymises_who_has_not_come_for_two_years(
+    client, db, gerda, cli_env, volunteer
+):
     old = await client.post(
         "/registrations",
-        headers=mb,
+        headers=volunteer,
         json={
             "room": "multibron",
             "activity": "forms",
@@ -238,20 +225,20 @@ async def test_retention_anonymises_who_has_not_come_for_two_years(client, db, g
     dry = await bwk("retention", "run", "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert "would remove: 1 residents anonymised" in dry.output
-    assert (await client.get(f"/residents/{old_id}", headers=mb)).status_code == 200
+    assert (await client.get(f"/residents/{old_id}", headers=volunteer)).status_code == 200
     first = await bwk("retention", "run")
     assert "removed: 1 residents anonymised" in first.output
-    assert_problem(await client.get(f"/residents/{old_id}", headers=mb), 404)
-    assert (await client.get(f"/residents/{gerda['id']}", headers=mb)).status_code == 200
+    assert_problem(await client.get(f"/residents/{old_id}", headers=volunteer), 404)
+    assert (await client.get(f"/residents/{gerda['id']}", headers=volunteer)).status_code == 200
     assert "Oude Bekende" not in _every_text(db)
     second = await bwk("retention", "run")
     assert "removed: 0 residents anonymised" in second.output
 
 
-async def test_when_the_audit_write_fails_the_data_is_not_returned(client, gerda, monkeypatch):
+async def test_when_the_audit_write_fails_the_data_is_not_returned(
+    client, gerda, monkeypatch, volunteer
+):
     from api.audit import service as audit
-
-    volunteer = await headers_for(client, "volunteer.multibron")
 
     async def broken(*_args, **_kwargs):
         raise RuntimeError("the audit trail is unavailable")
@@ -263,17 +250,18 @@ async def test_when_the_audit_write_fails_the_data_is_not_returned(client, gerda
     assert NAME not in response.text
 
 
-async def test_erasure_also_takes_consents_and_referral_texts(client, db, gerda):
-    mb = await headers_for(client, "volunteer.multibron")
+async def test_erasure_also_takes_consents_and_referral_texts(
+    client, db, gerda, volunteer, coordinator, partner
+):
     await client.post(
         f"/residents/{gerda['id']}/consents",
-        headers=mb,
+        headers=volunteer,
         json={"partner": "madi", "textVersion": "2026-1"},
     )
     referral = (
         await client.post(
             "/referrals",
-            headers=mb,
+            headers=volunteer,
             json={
                 "room": "multibron",
                 "partner": "madi",
@@ -283,13 +271,11 @@ async def test_erasure_also_takes_consents_and_referral_texts(client, db, gerda)
             },
         )
     ).json()
-    coordinator = await headers_for(client, "coordinator.multibron")
     exported = (await client.get(f"/residents/{gerda['id']}/export", headers=coordinator)).json()
     assert [r["partner"] for r in exported["referrals"]] == ["madi"]
     assert [c["partner"] for c in exported["consents"]] == ["madi"]
     await client.delete(f"/residents/{gerda['id']}", headers=coordinator)
     assert "Gerda" not in _every_text(db)
-    madi = await headers_for(client, "madi")
-    seen = (await client.get(f"/referrals/{referral['id']}", headers=madi)).json()
+    seen = (await client.get(f"/referrals/{referral['id']}", headers=partner)).json()
     assert seen["identity"] is None
     assert seen["status"] == "sent"

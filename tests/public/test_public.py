@@ -73,9 +73,7 @@ async def test_anyone_reads_each_rooms_assignment_without_signing_in(client):
     assert_problem(await client.get(PAGE, params={"year": 2019, "room": "nowhere"}), 400)
 
 
-async def test_it_never_shows_a_person_an_account_or_a_referral(client):
-    coordinator = await headers_for(client, "coordinator.multibron")
-    admin = await headers_for(client, "admin")
+async def test_it_never_shows_a_person_an_account_or_a_referral(client, coordinator, admin):
     resident = await _resident(client, coordinator, NAME)
     await _help(client, coordinator, resident["id"])
     referral = await client.post(
@@ -99,8 +97,9 @@ async def test_it_never_shows_a_person_an_account_or_a_referral(client):
         assert not shown, (fmt, shown)
 
 
-async def test_small_counts_are_hidden_exactly_as_the_district_sees_them(client):
-    coordinator = await headers_for(client, "coordinator.multibron")
+async def test_small_counts_are_hidden_exactly_as_the_district_sees_them(
+    client, coordinator, stadsdeel
+):
     for _ in range(2):
         await _help(client, coordinator, (await _resident(client, coordinator))["id"])
     public = (await client.get(PAGE, params={"year": 2026})).json()
@@ -110,7 +109,6 @@ async def test_small_counts_are_hidden_exactly_as_the_district_sees_them(client)
     assert visitors["realised"] is None  # two people: too few to show
     assert q1["disclosureControl"]["applied"] is True
 
-    stadsdeel = await headers_for(client, "stadsdeel")
     for q in range(1, 5):
         seen = await client.get(
             "/indicators/performance",
@@ -130,7 +128,7 @@ async def test_small_counts_are_hidden_exactly_as_the_district_sees_them(client)
             assert f["realised"] == totals[f["indicator"]]
 
 
-async def test_a_portal_polls_cheaply_with_the_etag(client):
+async def test_a_portal_polls_cheaply_with_the_etag(client, admin):
     first = await client.get(PAGE, params={"year": 2019})
     tag = first.headers["etag"]
     assert tag.startswith('"') and not tag.startswith("W/")
@@ -143,7 +141,6 @@ async def test_a_portal_polls_cheaply_with_the_etag(client):
     as_csv = await client.get(PAGE, params={"year": 2019, "format": "csv"})
     assert as_csv.headers["etag"] != tag
     # a change shows: a new tag, and the old one no longer answers 304
-    admin = await headers_for(client, "admin")
     put = await client.put(
         "/partners/pozo/assignment", headers=admin, json={"text": "Ouderen in de wijk"}
     )
@@ -155,8 +152,7 @@ async def test_a_portal_polls_cheaply_with_the_etag(client):
     assert (await client.get("/rooms")).headers["cache-control"] == "no-store"
 
 
-async def test_csv_and_html_carry_the_dutch_labels(client):
-    admin = await headers_for(client, "admin")
+async def test_csv_and_html_carry_the_dutch_labels(client, admin):
     await client.put(
         "/partners/pbazo/assignment",
         headers=admin,
@@ -183,7 +179,7 @@ async def test_csv_and_html_carry_the_dutch_labels(client):
     assert "script" not in page.headers["content-security-policy"]
 
 
-async def test_only_an_admin_enters_a_partners_assignment_and_it_is_audited(client):
+async def test_only_an_admin_enters_a_partners_assignment_and_it_is_audited(client, admin):
     body = {"text": "Maatschappelijke dienstverlening", "activities": ["forms", "debt-and-budget"]}
     for who in ("stadsdeel", "coordinator.multibron", "madi"):
         denied = await client.put(
@@ -192,7 +188,6 @@ async def test_only_an_admin_enters_a_partners_assignment_and_it_is_audited(clie
         assert_problem(denied, 403)
     assert_problem(await client.put("/partners/madi/assignment", json=body), 401)
 
-    admin = await headers_for(client, "admin")
     wrong = await client.put(
         "/partners/madi/assignment",
         headers=admin,

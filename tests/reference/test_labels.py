@@ -117,9 +117,8 @@ async def test_outcomes_per_quarter_and_month_equal_a_hand_count(client):
     assert "2019;totaal;became-volunteer;;;;;;;;1;;Totaal;Nieuwe vrijwilligers" in sheet
 
 
-async def test_the_district_sees_a_month_too_small_to_show(client):
+async def test_the_district_sees_a_month_too_small_to_show(client, stadsdeel):
     await _outcomes_2019(client)
-    stadsdeel = await headers_for(client, "stadsdeel")
     july = await client.get(
         "/indicators/outcomes", headers=stadsdeel, params={"year": 2019, "month": 7}
     )
@@ -166,9 +165,10 @@ def _unlabelled(value: Any, where: str = "") -> list[str]:
     return found
 
 
-async def test_every_room_activity_indicator_and_reason_has_its_dutch_label(client):
+async def test_every_room_activity_indicator_and_reason_has_its_dutch_label(
+    client, coordinator, partner
+):
     await _outcomes_2019(client)
-    coordinator = await headers_for(client, "coordinator.multibron")
     made = await client.post("/residents", headers=coordinator, json={"room": "multibron"})
     referral = await client.post(
         "/referrals",
@@ -180,10 +180,9 @@ async def test_every_room_activity_indicator_and_reason_has_its_dutch_label(clie
             "reason": "debts",
         },
     )
-    madi = await headers_for(client, "madi")
     declined = await client.post(
         f"/referrals/{referral.json()['id']}/transitions",
-        headers=madi,
+        headers=partner,
         json={"to": "declined", "reason": "no-capacity"},
     )
     assert declined.status_code == 200, declined.text

@@ -12,35 +12,19 @@ YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
 
 
 @pytest.fixture
-async def people(client):
-    return {
-        who: await headers_for(client, who)
-        for who in (
-            "volunteer.multibron",
-            "coordinator.multibron",
-            "volunteer.samen-sterk",
-            "madi",
-            "pbazo",
-            "stadsdeel",
-            "admin",
-        )
-    }
-
-
-@pytest.fixture
-async def resident(client, people):
+async def resident(client, volunteer):
     response = await client.post(
         "/residents",
-        headers=people["volunteer.multibron"],
+        headers=volunteer,
         json={"room": "multibron", "name": "Henk de Vries", "contact": "06-12312312"},
     )
     return response.json()
 
 
-async def _refer(client, people, resident, **extra):
+async def _refer(client, volunteer, resident, **extra):
     response = await client.post(
         "/referrals",
-        headers=people["volunteer.multibron"],
+        headers=volunteer,
         json={
             "room": "multibron",
             "partner": "madi",
@@ -60,29 +44,27 @@ async def _move(client, headers, referral, to, **extra):
     )
 
 
-async def test_a_referral_goes_round_the_loop_from_a_room_to_madi(client, people, resident):
-    referral = await _refer(client, people, resident)
+async def test_a_referral_goes_round_the_loop_from_a_room_to_madi(
+    client, resident, coordinator, partner, volunteer
+):
+    referral = await _refer(client, volunteer, resident)
     assert referral["direction"] == "outgoing"
     assert referral["status"] == "sent"
-    madi = people["madi"]
-    seen = (await client.get("/referrals", headers=madi)).json()["items"]
+    seen = (await client.get("/referrals", headers=partner)).json()["items"]
     assert [r["id"] for r in seen] == [referral["id"]]
-    accepted = await _move(client, madi, referral, "accepted", note="madi only: case 881")
+    accepted = await _move(client, partner, referral, "accepted", note="madi only: case 881")
     assert accepted.json()["status"] == "accepted"
-    completed = await _move(client, madi, referral, "completed")
+    completed = await _move(client, partner, referral, "completed")
     assert completed.json()["status"] == "completed"
-    room_view = (
-        await client.get(f"/referrals/{referral['id']}", headers=people["coordinator.multibron"])
-    ).json()
+    room_view = (await client.get(f"/referrals/{referral['id']}", headers=coordinator)).json()
     assert [m["status"] for m in room_view["history"]] == ["sent", "accepted", "completed"]
     assert [m["by"] for m in room_view["history"]] == ["room", "partner", "partner"]
 
 
-async def test_a_referral_goes_round_the_loop_from_madi_to_a_room(client, people):
-    madi = people["madi"]
+async def test_a_referral_goes_round_the_loop_from_madi_to_a_room(client, coordinator, partner):
     created = await client.post(
         "/referrals",
-        headers=madi,
+        headers=partner,
         json={
             "room": "multibron",
             "reason": "needs help with forms",
@@ -94,10 +76,9 @@ async def test_a_referral_goes_round_the_loop_from_madi_to_a_room(client, people
     referral = created.json()
     assert referral["direction"] == "incoming"
     assert referral["partner"] == "madi"
-    coordinator = people["coordinator.multibron"]
     assert (await _move(client, coordinator, referral, "accepted")).status_code == 200
     assert (await _move(client, coordinator, referral, "completed")).status_code == 200
-    mine = (await client.get(f"/referrals/{referral['id']}", headers=madi)).json()
+    mine = (await client.get(f"/referrals/{referral['id']}", headers=partner)).json()
     assert mine["status"] == "completed"
     assert mine["note"] == "madi only"
     room = (await client.get(f"/referrals/{referral['id']}", headers=coordinator)).json()
@@ -105,21 +86,23 @@ async def test_a_referral_goes_round_the_loop_from_madi_to_a_room(client, people
     assert room["contact"] == "06-55555555"
 
 
-async def test_another_partner_can_neither_see_nor_move_it(client, people, resident):
-    referral = await _refer(client, people, resident)
-    pbazo = people["pbazo"]
+async def test_another_partner_can_neither_see_nor_move_it(
+    client, resident, volunteer, volunteer_samen_sterk
+):
+    referral = await _refer(client, volunteer, resident)
+    pbazo = await headers_for(client, "pbazo")
     assert (await client.get("/referrals", headers=pbazo)).json()["items"] == []
     assert_problem(await client.get(f"/referrals/{referral['id']}", headers=pbazo), 404)
     assert_problem(await _move(client, pbazo, referral, "accepted"), 404)
-    other_room = people["volunteer.samen-sterk"]
-    assert_problem(await client.get(f"/referrals/{referral['id']}", headers=other_room), 404)
+    assert_problem(
+        await client.get(f"/referrals/{referral['id']}", headers=volunteer_samen_sterk), 404
+    )
 
 
-async def test_the_partner_sees_who_it_is_only_with_consent(client, people, resident):
-    referral = await _refer(client, people, resident)
-    madi = people["madi"]
+async def test_the_partner_sees_who_it_is_only_with_consent(client, resident, partner, volunteer):
+    referral = await _refer(client, volunteer, resident)
     url = f"/referrals/{referral['id']}"
-    without = (await client.get(url, headers=madi)).json()
+    without = (await client.get(url, headers=partner)).json()
     assert without["identity"] is None
     assert without["residentId"] is None
     assert without["note"] is None  # never the room's note
@@ -127,21 +110,21 @@ async def test_the_partner_sees_who_it_is_only_with_consent(client, people, resi
     consents = f"/residents/{resident['id']}/consents"
     given = await client.post(
         consents,
-        headers=people["volunteer.multibron"],
+        headers=volunteer,
         json={"partner": "madi", "textVersion": "2026-1"},
     )
     assert given.status_code == 201
-    assert (await client.get(url, headers=madi)).json()["identity"]["name"] == "Henk de Vries"
+    assert (await client.get(url, headers=partner)).json()["identity"]["name"] == "Henk de Vries"
     # consent for MaDi tells PBAZO nothing, and withdrawing hides the person at once
-    await client.delete(f"{consents}/{given.json()['id']}", headers=people["volunteer.multibron"])
-    assert (await client.get(url, headers=madi)).json()["identity"] is None
-    listed = (await client.get(consents, headers=people["volunteer.multibron"])).json()["items"]
+    await client.delete(f"{consents}/{given.json()['id']}", headers=volunteer)
+    assert (await client.get(url, headers=partner)).json()["identity"] is None
+    listed = (await client.get(consents, headers=volunteer)).json()["items"]
     assert listed[0]["withdrawnAt"] is not None
 
 
-async def test_the_lifecycle_refuses_moves_it_does_not_allow(client, people, resident):
-    referral = await _refer(client, people, resident)
-    madi, room = people["madi"], people["volunteer.multibron"]
+async def test_the_lifecycle_refuses_moves_it_does_not_allow(client, resident, partner, volunteer):
+    referral = await _refer(client, volunteer, resident)
+    madi, room = partner, volunteer
     assert_problem(await _move(client, madi, referral, "completed"), 409)
     assert_problem(await _move(client, room, referral, "accepted"), 403)  # the sender
     assert_problem(await _move(client, madi, referral, "declined"), 400)  # no reason
@@ -149,14 +132,14 @@ async def test_the_lifecycle_refuses_moves_it_does_not_allow(client, people, res
     declined = await _move(client, madi, referral, "declined", reason="no-capacity")
     assert declined.json()["outcomeReason"] == "no-capacity"
     assert_problem(await _move(client, madi, referral, "accepted"), 409)
-    second = await _refer(client, people, resident)
+    second = await _refer(client, volunteer, resident)
     assert (
         await _move(client, room, second, "withdrawn", reason="resident-declined")
     ).status_code == 200
 
 
-async def test_a_referral_waiting_too_long_is_overdue(client, db, people, resident):
-    referral = await _refer(client, people, resident)
+async def test_a_referral_waiting_too_long_is_overdue(client, db, resident, coordinator, volunteer):
+    referral = await _refer(client, volunteer, resident)
     table = api.models.metadata.tables["referral"]
     with db.engine.begin() as conn:
         conn.execute(
@@ -167,24 +150,22 @@ async def test_a_referral_waiting_too_long_is_overdue(client, db, people, reside
             )
         )
     overdue = (
-        await client.get(
-            "/referrals", headers=people["coordinator.multibron"], params={"overdue": True}
-        )
+        await client.get("/referrals", headers=coordinator, params={"overdue": True})
     ).json()["items"]
     assert [r["id"] for r in overdue] == [referral["id"]]
     assert overdue[0]["overdue"] is True
 
 
-async def test_the_referral_figures_show_the_loop(client, people, resident):
-    done = await _refer(client, people, resident)
-    await _move(client, people["madi"], done, "accepted")
-    await _move(client, people["madi"], done, "completed")
-    refused = await _refer(client, people, resident)
-    await _move(client, people["madi"], refused, "declined", reason="not-eligible")
-    await _refer(client, people, resident)
+async def test_the_referral_figures_show_the_loop(client, resident, partner, stadsdeel, volunteer):
+    done = await _refer(client, volunteer, resident)
+    await _move(client, partner, done, "accepted")
+    await _move(client, partner, done, "completed")
+    refused = await _refer(client, volunteer, resident)
+    await _move(client, partner, refused, "declined", reason="not-eligible")
+    await _refer(client, volunteer, resident)
     body = (
         await client.get(
-            "/indicators/referrals", headers=people["stadsdeel"], params={"year": date.today().year}
+            "/indicators/referrals", headers=stadsdeel, params={"year": date.today().year}
         )
     ).json()
     madi = next(i for i in body["items"] if i["partner"] == "madi")
@@ -196,6 +177,6 @@ async def test_the_referral_figures_show_the_loop(client, people, resident):
     assert madi["reasons"] == {"not-eligible": 1}
     assert madi["medianDaysToAcceptance"] == 0
     assert_problem(
-        await client.get("/indicators/referrals", headers=people["madi"], params={"year": 2026}),
+        await client.get("/indicators/referrals", headers=partner, params={"year": 2026}),
         403,
     )

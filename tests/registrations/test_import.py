@@ -2,12 +2,10 @@
 
 from datetime import date, timedelta
 
-import pytest
 from typer.testing import CliRunner
 
 from api.cli import app as cli
-from api.settings import get_settings
-from tests.helpers import assert_problem, headers_for
+from tests.helpers import assert_problem
 
 DAY = (date.today() - timedelta(days=3)).isoformat()
 DUTCH_DAY = (date.today() - timedelta(days=3)).strftime("%d-%m-%Y")
@@ -22,8 +20,7 @@ async def _import(client, headers, text, room="multibron"):
     )
 
 
-async def test_a_good_list_is_imported_whole(client):
-    coordinator = await headers_for(client, "coordinator.multibron")
+async def test_a_good_list_is_imported_whole(client, coordinator):
     existing = (
         await client.post("/residents", headers=coordinator, json={"room": "multibron"})
     ).json()
@@ -41,16 +38,14 @@ async def test_a_good_list_is_imported_whole(client):
     assert sum(r["headcount"] for r in listed) == 17
 
 
-async def test_excel_with_dutch_settings_semicolons_and_day_month_year(client):
-    coordinator = await headers_for(client, "coordinator.multibron")
+async def test_excel_with_dutch_settings_semicolons_and_day_month_year(client, coordinator):
     text = f"\ufeffDatum;Activiteit;Aantal\r\n{DUTCH_DAY};forms;3\r\n"
     response = await _import(client, coordinator, text)
     assert response.status_code == 201, response.text
     assert response.json()["registrations"] == 1
 
 
-async def test_a_list_with_bad_rows_imports_nothing_and_names_every_bad_row(client):
-    coordinator = await headers_for(client, "coordinator.multibron")
+async def test_a_list_with_bad_rows_imports_nothing_and_names_every_bad_row(client, coordinator):
     text = (
         "date,activity,residentCode,headcount,note\n"
         f"{DAY},forms,,2,\n"
@@ -70,26 +65,15 @@ async def test_a_list_with_bad_rows_imports_nothing_and_names_every_bad_row(clie
     assert listed == []
 
 
-async def test_a_file_without_the_needed_columns_is_a_400(client):
-    coordinator = await headers_for(client, "coordinator.multibron")
+async def test_a_file_without_the_needed_columns_is_a_400(client, coordinator):
     assert_problem(await _import(client, coordinator, "when,what\n2019-01-01,forms\n"), 400)
     assert_problem(await _import(client, coordinator, ""), 400)
 
 
-async def test_only_a_coordinator_of_that_room_imports(client):
-    volunteer = await headers_for(client, "volunteer.multibron")
+async def test_only_a_coordinator_of_that_room_imports(client, volunteer, coordinator_samen_sterk):
     text = f"date,activity,headcount\n{DAY},forms,1\n"
     assert_problem(await _import(client, volunteer, text), 403)
-    other = await headers_for(client, "coordinator.samen-sterk")
-    assert_problem(await _import(client, other, text), 403)
-
-
-@pytest.fixture
-def cli_env(monkeypatch, db):
-    monkeypatch.setenv("BWK_DATABASE_URL", db.url)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+    assert_problem(await _import(client, coordinator_samen_sterk, text), 403)
 
 
 def test_bwk_import_reads_a_file_with_a_progress_bar(cli_env, tmp_path):

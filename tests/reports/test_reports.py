@@ -177,10 +177,9 @@ async def test_the_document_stands_alone_and_prints_on_a4(client, year):
     assert "Onthullingscontrole" in html
 
 
-async def test_on_small_data_a_hidden_figure_is_not_in_the_document(client):
+async def test_on_small_data_a_hidden_figure_is_not_in_the_document(client, coordinator):
     """The demo's 2019 has only a few registrations: counts of 1 to 4 people are hidden for
     the stadsdeel, and the document shows a dash where the JSON has null."""
-    coordinator = await headers_for(client, "coordinator.multibron")
     resident = await client.post(
         "/residents",
         headers=coordinator,
@@ -226,8 +225,7 @@ async def test_who_may_not_read_the_account(client, who, status):
     "params",
     [{}, {"year": 1999}, {"year": 2019, "quarter": 5}, {"year": "twenty"}],
 )
-async def test_a_bad_period_is_a_problem(client, params):
-    stadsdeel = await headers_for(client, "stadsdeel")
+async def test_a_bad_period_is_a_problem(client, params, stadsdeel):
     response = await client.get("/reports/accountability", headers=stadsdeel, params=params)
     assert_problem(response, 400)
 

@@ -84,15 +84,11 @@ def misses(db) -> int:
 
 
 @pytest.fixture
-async def coordinator(client):
-    return await headers_for(client, "coordinator.multibron")
-
-
-@pytest.fixture
-async def gerda(client):
+async def gerda(client, volunteer_samen_sterk):
     """A resident of Samen Sterk: her code is what a MultiBron coordinator would guess at."""
-    ss = await headers_for(client, "volunteer.samen-sterk")
-    return (await client.post("/residents", headers=ss, json={"room": "samen-sterk"})).json()
+    return (
+        await client.post("/residents", headers=volunteer_samen_sterk, json={"room": "samen-sterk"})
+    ).json()
 
 
 # -- the check character ------------------------------------------------------------------
@@ -254,8 +250,7 @@ def test_bwk_import_counts_and_is_throttled_too(db, monkeypatch, tmp_path):
 # -- the other ways to reach a resident by code ---------------------------------------------
 
 
-async def test_looking_a_code_up_in_the_list_counts_too(client, db, coordinator, gerda):
-    volunteer = await headers_for(client, "volunteer.multibron")
+async def test_looking_a_code_up_in_the_list_counts_too(client, db, coordinator, gerda, volunteer):
     # another room's resident is not in this room's list: a miss like any unknown code
     listed = await client.get("/residents", headers=volunteer, params={"code": gerda["code"]})
     assert listed.json()["items"] == []
@@ -280,12 +275,11 @@ async def test_retry_after_and_the_window_passing(client, db, coordinator, gerda
     assert (await register(client, coordinator, gerda["code"])).status_code == 201
 
 
-async def test_misses_are_per_account(client, db, coordinator, gerda):
+async def test_misses_are_per_account(client, db, coordinator, gerda, volunteer):
     for code in guesses(10):
         await register(client, coordinator, code)
     assert_problem(await register(client, coordinator, gerda["code"]), 429)
-    other = await headers_for(client, "volunteer.multibron")
-    assert (await register(client, other, gerda["code"])).status_code == 201
+    assert (await register(client, volunteer, gerda["code"])).status_code == 201
 
 
 async def test_the_throttle_holds_across_two_replicas_on_one_database(app_settings, db, gerda):

@@ -19,13 +19,12 @@ VISIT_NOTE = "Kwam langs voor een formulier"
 
 
 @pytest.fixture
-async def noor(client):
+async def noor(client, coordinator, coordinator_samen_sterk):
     """Noor, at home at MultiBron (measured there, volunteers there), who showed her code at
     Samen Sterk: Samen Sterk registered help for her and measured her once."""
-    mb = await headers_for(client, "coordinator.multibron")
     first = await client.post(
         "/registrations",
-        headers=mb,
+        headers=coordinator,
         json={
             "room": "multibron",
             "activity": "debt-and-budget",
@@ -36,23 +35,22 @@ async def noor(client):
     )
     assert first.status_code == 201, first.text
     resident_id = first.json()["residentId"]
-    code = (await client.get(f"/residents/{resident_id}", headers=mb)).json()["code"]
+    code = (await client.get(f"/residents/{resident_id}", headers=coordinator)).json()["code"]
     url = f"/residents/{resident_id}"
     for body in (
         {"instrument": "participation-ladder", "assessedOn": "2019-03-04", "rung": 2},
         {"instrument": "zrm", "assessedOn": "2019-03-04", "scores": {"finances": 1}},
     ):
-        response = await client.post(f"{url}/assessments", headers=mb, json=body)
+        response = await client.post(f"{url}/assessments", headers=coordinator, json=body)
         assert response.status_code == 201, response.text
         assert response.json()["room"] == "multibron"
     volunteering = {"room": "multibron", "since": "2019-05-01"}
     assert (
-        await client.post(f"{url}/volunteering", headers=mb, json=volunteering)
+        await client.post(f"{url}/volunteering", headers=coordinator, json=volunteering)
     ).status_code == 201
-    ss = await headers_for(client, "coordinator.samen-sterk")
     helped = await client.post(
         "/registrations",
-        headers=ss,
+        headers=coordinator_samen_sterk,
         json={
             "room": "samen-sterk",
             "activity": "forms",
@@ -63,7 +61,7 @@ async def noor(client):
     )
     assert helped.status_code == 201, helped.text
     own = {"instrument": "participation-ladder", "assessedOn": "2019-06-01", "rung": 3}
-    measured = await client.post(f"{url}/assessments", headers=ss, json=own)
+    measured = await client.post(f"{url}/assessments", headers=coordinator_samen_sterk, json=own)
     assert measured.status_code == 201, measured.text
     assert measured.json()["room"] == "samen-sterk"
     return {
@@ -71,8 +69,8 @@ async def noor(client):
         "url": url,
         "home_registration": first.json()["id"],
         "visit_registration": helped.json()["id"],
-        "mb": mb,
-        "ss": ss,
+        "mb": coordinator,
+        "ss": coordinator_samen_sterk,
     }
 
 
@@ -153,8 +151,7 @@ async def test_the_home_room_reads_every_measurement_and_its_own_notes(client, n
     assert [(r["room"], r["note"]) for r in registrations] == [("multibron", HOME_NOTE)]
 
 
-async def test_a_referral_note_stays_with_the_room_that_wrote_it(client, noor):
-    volunteer = await headers_for(client, "volunteer.multibron")
+async def test_a_referral_note_stays_with_the_room_that_wrote_it(client, noor, volunteer):
     made = await client.post(
         "/referrals",
         headers=volunteer,
@@ -173,22 +170,27 @@ async def test_a_referral_note_stays_with_the_room_that_wrote_it(client, noor):
     assert_problem(await client.get(f"/referrals/{made.json()['id']}", headers=noor["ss"]), 404)
 
 
-async def test_a_measurement_is_taken_at_a_room_of_yours_that_serves_the_resident(client):
-    mb = await headers_for(client, "coordinator.multibron")
-    resident_id = (await client.post("/residents", headers=mb, json={"room": "multibron"})).json()[
-        "id"
-    ]
+async def test_a_measurement_is_taken_at_a_room_of_yours_that_serves_the_resident(
+    client, coordinator
+):
+    resident_id = (
+        await client.post("/residents", headers=coordinator, json={"room": "multibron"})
+    ).json()["id"]
     url = f"/residents/{resident_id}/assessments"
     body = {"instrument": "participation-ladder", "assessedOn": "2019-03-01", "rung": 2}
-    named = await client.post(url, headers=mb, json={**body, "room": "multibron"})
+    named = await client.post(url, headers=coordinator, json={**body, "room": "multibron"})
     assert named.status_code == 201, named.text
     assert named.json()["room"] == "multibron"
-    assert_problem(await client.post(url, headers=mb, json={**body, "room": "samen-sterk"}), 403)
+    assert_problem(
+        await client.post(url, headers=coordinator, json={**body, "room": "samen-sterk"}), 403
+    )
     problem = assert_problem(
-        await client.post(url, headers=mb, json={**body, "room": "no-such-room"}), 400
+        await client.post(url, headers=coordinator, json={**body, "room": "no-such-room"}), 400
     )
     assert [p["name"] for p in problem["invalidParams"]] == ["room"]
-    problem = assert_problem(await client.post(url, headers=mb, json={**body, "room": "X!"}), 400)
+    problem = assert_problem(
+        await client.post(url, headers=coordinator, json={**body, "room": "X!"}), 400
+    )
     assert [p["name"] for p in problem["invalidParams"]] == ["room"]
 
 

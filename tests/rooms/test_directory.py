@@ -1,6 +1,6 @@
 """The open directory: anyone can see which rooms there are and what they offer."""
 
-from tests.helpers import ROOMS, assert_problem, headers_for
+from tests.helpers import ROOMS, assert_problem
 
 
 async def test_anyone_sees_the_four_rooms_with_their_activities(client):
@@ -79,7 +79,6 @@ async def test_limit_outside_1_to_500_is_a_400(client):
         assert_problem(await client.get("/rooms", params={"limit": limit}), 400)
 
 
-async def test_a_room_address_may_be_cleared_with_null(client):
-    admin = await headers_for(client, "admin")
+async def test_a_room_address_may_be_cleared_with_null(client, admin):
     response = await client.patch("/rooms/multibron", headers=admin, json={"address": None})
     assert response.status_code == 200

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 import api.models
 from api.webhooks.service import UnsafeUrl, backoff, check_url, deliver_due
-from tests.helpers import assert_problem, headers_for
+from tests.helpers import assert_problem
 
 
 class Receiver:
@@ -75,19 +75,18 @@ def test_backoff_doubles_up_to_an_hour():
     assert backoff(30).total_seconds() == 3600
 
 
-async def test_events_survive_a_receiver_outage_without_loss_or_doubles(client, app, db, receiver):
-    admin = await headers_for(client, "admin")
+async def test_events_survive_a_receiver_outage_without_loss_or_doubles(
+    client, app, db, receiver, admin, volunteer, partner
+):
     registered = await client.put(
         "/partners/madi/webhook", headers=admin, json={"url": receiver.url}
     )
     assert registered.status_code == 200
     secret = registered.json()["secret"]
     assert "secret" not in (await client.get("/partners/madi/webhook", headers=admin)).json()
-    volunteer = await headers_for(client, "volunteer.multibron")
     resident = (
         await client.post("/residents", headers=volunteer, json={"room": "multibron"})
     ).json()
-    madi = await headers_for(client, "madi")
     referral = (
         await client.post(
             "/referrals",
@@ -101,7 +100,7 @@ async def test_events_survive_a_receiver_outage_without_loss_or_doubles(client, 
         )
     ).json()
     await client.post(
-        f"/referrals/{referral['id']}/transitions", headers=madi, json={"to": "accepted"}
+        f"/referrals/{referral['id']}/transitions", headers=partner, json={"to": "accepted"}
     )
     outbox = api.models.metadata.tables["outbox_event"]
 
@@ -136,8 +135,7 @@ async def test_events_survive_a_receiver_outage_without_loss_or_doubles(client, 
     assert sum(1 for d in log if d["statusCode"] == 204) == 2
 
 
-async def test_no_outbox_event_for_a_partner_without_webhook(client, db):
-    volunteer = await headers_for(client, "volunteer.multibron")
+async def test_no_outbox_event_for_a_partner_without_webhook(client, db, volunteer):
     resident = (
         await client.post("/residents", headers=volunteer, json={"room": "multibron"})
     ).json()
@@ -158,15 +156,13 @@ async def test_no_outbox_event_for_a_partner_without_webhook(client, db):
     assert count == 0
 
 
-async def test_only_admins_manage_webhooks(client):
-    coordinator = await headers_for(client, "coordinator.multibron")
+async def test_only_admins_manage_webhooks(client, coordinator, admin):
     assert_problem(
         await client.put(
             "/partners/madi/webhook", headers=coordinator, json={"url": "https://example.org"}
         ),
         403,
     )
-    admin = await headers_for(client, "admin")
     assert_problem(
         await client.put(
             "/partners/nobody/webhook", headers=admin, json={"url": "https://example.org"}
