@@ -41,8 +41,9 @@ def test_migrates_serves_and_stops_on_sigterm():
             entrypoint_env(BWK_DATABASE_URL=url, PORT=str(port)), out=out, err=err
         )
         try:
-            ready = wait_until_ready(base, 30, proc=proc)
-            assert ready, f"exited ({proc.poll()}) or not ready in 30 s:\n{output(err)}"
+            # migrate, then a worker per CPU, each importing the app: slow on a busy machine
+            ready = wait_until_ready(base, 90, proc=proc)
+            assert ready, f"exited ({proc.poll()}) or not ready in 90 s:\n{output(err)}"
 
             rooms = httpx.get(f"{base}/rooms", timeout=5)
             assert rooms.status_code == 200
