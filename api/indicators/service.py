@@ -18,6 +18,7 @@ from api import disclosure
 from api.base import table
 from api.calendar import Period, today
 from api.caller import Principal
+from api.db import FIGURES_FROM_ROLLUP
 from api.disclosure import Family, controlled, protect
 from api.indicators import rollup
 from api.indicators.models import Target
@@ -26,7 +27,6 @@ from api.registrations.models import Registration
 from api.residents.models import Resident
 from api.rooms import service as rooms
 from api.scoping import DISTRICT_ROLES, readable_rooms
-from api.settings import get_settings
 
 UNIQUE_VISITORS = "unique-visitors"
 _reg: Table = table(Registration)
@@ -34,10 +34,11 @@ _target: Table = table(Target)
 _resident: Table = table(Resident)
 
 
-def from_rollup() -> bool:
-    """Whether the figures come from the rollup (BWK_FIGURES_FROM_ROLLUP, on by default);
-    off, everything is counted over the registrations, as while a rollup is rebuilt."""
-    return get_settings().figures_from_rollup
+def from_rollup(conn: AsyncConnection) -> bool:
+    """Whether the figures come from the rollup (BWK_FIGURES_FROM_ROLLUP, on by default, set
+    on the engine); off, everything is counted over the registrations."""
+    sync = conn.sync_connection
+    return sync is None or bool(sync.get_execution_options().get(FIGURES_FROM_ROLLUP, True))
 
 
 def _number(value: float | None, digits: int = 1) -> int | float | None:
@@ -65,9 +66,10 @@ async def realised(
     (api/indicators/rollup.py), services summed over the registrations; `raw`, or any
     other period: both counted over the registrations."""
     mask = rollup.month_mask(period)
-    if raw or mask is None or not from_rollup():
+    if raw or mask is None or not from_rollup(conn):
         return await realised_raw(conn, period, room_ids)
-    services: dict[tuple[int | None, int | None], int] = defaultdict(int)
+    # the district's total is there even without registrations, as in the raw queries
+    services: dict[tuple[int | None, int | None], int] = defaultdict(int, {(None, None): 0})
     rows = await conn.execute(
         select(_reg.c.room_id, _reg.c.activity_id, func.sum(_reg.c.headcount))
         .where(_live(period, room_ids))
@@ -291,14 +293,14 @@ async def breakdowns(
     """breakdown() for each of `bys`: from the rollup in one query for a period of whole
     months; `raw`, or any other period, over the registrations, one query each."""
     mask = rollup.month_mask(period)
-    if raw or mask is None or not from_rollup():
+    if raw or mask is None or not from_rollup(conn):
         return {by: await breakdown_raw(conn, period, room_ids, by) for by in bys}
     rows = await rollup.groups(
         conn, period.year, mask, room_ids, {by: _group(by, period.year) for by in bys}
     )
     out = {}
     for by in bys:
-        counts: dict[tuple[int | None, str | None], int] = defaultdict(int)
+        counts: dict[tuple[int | None, str | None], int] = defaultdict(int, {(None, None): 0})
         for room_id, group, n in rows:
             counts[(room_id, group[by])] += n
             counts[(room_id, None)] += n
