@@ -25,7 +25,19 @@ from __future__ import annotations
 import calendar
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, literal, select, text, union_all
+from sqlalchemy import (
+    Connection,
+    Integer,
+    String,
+    Table,
+    Uuid,
+    and_,
+    func,
+    literal,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.base import table
@@ -230,7 +242,10 @@ def rebuild_sync(conn: Connection) -> int:
 
 
 async def rebuild(conn: AsyncConnection) -> int:
-    """Remake the rollup from the registrations; its row count."""
+    """Remake the rollup from the registrations; its row count. On PostgreSQL writes of
+    registrations wait until it commits (readers do not), so none falls between."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("LOCK TABLE registration IN SHARE MODE"))
     for statement in rebuild_statements(conn.dialect.name):
         await conn.execute(text(statement))
     return int((await conn.execute(select(func.count()).select_from(_presence))).scalar_one())
@@ -238,7 +253,10 @@ async def rebuild(conn: AsyncConnection) -> int:
 
 async def differences(conn: AsyncConnection) -> list[dict[str, Any]]:
     """Where the rollup and the registrations disagree; empty when they agree."""
-    rows = await conn.execute(text(difference_query(conn.dialect.name)))
+    query = text(difference_query(conn.dialect.name)).columns(
+        side=String, year=Integer, room_id=Integer, activity_id=Integer, resident_id=Uuid
+    )
+    rows = await conn.execute(query)
     return [dict(r._mapping) for r in rows]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,10 +18,12 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncConnection
+from typer.testing import CliRunner
 
 from api.calendar import period
 from api.base import table
 from api.caller import Principal
+from api.cli import app as cli
 from api.db import make_engine
 from api.errors import AppError
 from api.indicators import rollup
@@ -32,6 +34,7 @@ from api.registrations.models import Registration
 from api.residents.lookup import CodeLimits
 from api.residents.models import Resident
 from api.rooms import service as rooms
+from api.settings import get_settings
 
 RESIDENT = table(Resident)
 REGISTRATION = table(Registration)
@@ -310,3 +313,57 @@ def test_the_rollup_holds_what_the_figures_need(db, desk_engine):
             await conn.rollback()
 
     loop.run_until_complete(run())
+
+
+@pytest.fixture
+def cli_env(monkeypatch, db):
+    monkeypatch.setenv("BWK_DATABASE_URL", db.url)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_bwk_rollup_check_finds_what_differs_and_rebuild_mends_it(db, cli_env):
+    now = datetime.now(UTC)
+    resident = uuid.uuid4()
+    with db.engine.begin() as conn:
+        room = conn.execute(sa.text("SELECT min(id) FROM room")).scalar_one()
+        activity = conn.execute(sa.text("SELECT min(id) FROM activity")).scalar_one()
+        conn.execute(
+            RESIDENT.insert().values(
+                id=resident, languages=[], home_room_id=room, created_at=now, updated_at=now
+            )
+        )
+        conn.execute(
+            REGISTRATION.insert(),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "room_id": room,
+                    "activity_id": activity,
+                    "occurred_on": day,
+                    "resident_id": resident,
+                    "headcount": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                    "version": 1,
+                }
+                for day in (date(2019, 3, 1), date(2019, 3, 2), date(2019, 7, 1))
+            ],
+        )
+    agreed = CliRunner().invoke(cli, ["rollup", "check"])
+    assert agreed.exit_code == 0, agreed.output
+    assert "agrees" in agreed.output
+    with db.engine.begin() as conn:  # a row lost, another miscounted
+        conn.execute(sa.text("DELETE FROM presence WHERE room_id = 0 AND activity_id = 0"))
+        conn.execute(sa.text("UPDATE presence SET m03 = 5 WHERE room_id <> 0 AND activity_id <> 0"))
+    wrong = CliRunner().invoke(cli, ["rollup", "check"])
+    assert wrong.exit_code == 1
+    assert "2 row(s) missing or wrong, 1 row(s) there that should not be" in wrong.output
+    assert f"missing: year 2019, room all, activity all, resident {resident}" in wrong.output
+    assert f"months {0b1000100:012b}" in wrong.output
+    rebuilt = CliRunner().invoke(cli, ["rollup", "rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "rollup rebuilt: 4 rows" in rebuilt.output
+    again = CliRunner().invoke(cli, ["rollup", "check"])
+    assert again.exit_code == 0, again.output
