@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 
 from api.main import create_app
-from api.settings import Mode, Settings
+from api.settings import Mode, Settings, get_settings
 from tests import databases
 from tests.databases import TestDatabase
 
@@ -63,3 +63,12 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as c:
         yield c
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, db: TestDatabase) -> Iterator[None]:
+    """`bwk` commands run against the test database."""
+    monkeypatch.setenv("BWK_DATABASE_URL", db.url)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

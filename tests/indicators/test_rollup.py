@@ -34,7 +34,6 @@ from api.registrations.models import Registration
 from api.residents.lookup import CodeLimits
 from api.residents.models import Resident
 from api.rooms import service as rooms
-from api.settings import get_settings
 
 RESIDENT = table(Resident)
 REGISTRATION = table(Registration)
@@ -313,14 +312,6 @@ def test_the_rollup_holds_what_the_figures_need(db, desk_engine):
             await conn.rollback()
 
     loop.run_until_complete(run())
-
-
-@pytest.fixture
-def cli_env(monkeypatch, db):
-    monkeypatch.setenv("BWK_DATABASE_URL", db.url)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def test_bwk_rollup_check_finds_what_differs_and_rebuild_mends_it(db, cli_env):
