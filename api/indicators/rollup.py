@@ -114,11 +114,13 @@ def _upsert(dialect: str, deltas: str) -> str:
 
 def _live(source: str, n: int) -> str:
     return (
-        f"SELECT {source}.room_id AS room_id, {source}.activity_id AS activity_id, "
-        f"{source}.resident_id AS resident_id, {source}.occurred_on AS occurred_on, {n} AS n"
-    ) + (
-        f" FROM {source}" if source.endswith("_rows") else ""
-    ) + f" WHERE {source}.voided_at IS NULL AND {source}.resident_id IS NOT NULL"
+        (
+            f"SELECT {source}.room_id AS room_id, {source}.activity_id AS activity_id, "
+            f"{source}.resident_id AS resident_id, {source}.occurred_on AS occurred_on, {n} AS n"
+        )
+        + (f" FROM {source}" if source.endswith("_rows") else "")
+        + f" WHERE {source}.voided_at IS NULL AND {source}.resident_id IS NOT NULL"
+    )
 
 
 def _emptied(dialect: str, source: str) -> str:
@@ -143,9 +145,7 @@ def create_triggers(dialect: str) -> list[str]:
         bodies = {
             "insert": [_upsert(dialect, _live("new_rows", 1))],
             "update": [
-                _upsert(
-                    dialect, f"{_live('old_rows', -1)} UNION ALL {_live('new_rows', 1)}"
-                ),
+                _upsert(dialect, f"{_live('old_rows', -1)} UNION ALL {_live('new_rows', 1)}"),
                 _emptied(dialect, "old_rows"),
             ],
             "delete": [_upsert(dialect, _live("old_rows", -1)), _emptied(dialect, "old_rows")],

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncConnection
 from typer.testing import CliRunner
 
-from api.calendar import period
 from api.base import table
+from api.calendar import period
 from api.caller import Principal
 from api.cli import app as cli
 from api.db import make_engine
@@ -307,7 +307,7 @@ def test_the_rollup_holds_what_the_figures_need(db, desk_engine):
             await desk.erase(0)  # the counts stay; the breakdowns see an unknown resident
             assert await rollup.differences(conn) == []
             year = period(2019)
-            groups, counts = (await indicators.breakdowns(conn, year, [a, b]))["age-band"]
+            _, counts = (await indicators.breakdowns(conn, year, [a, b]))["age-band"]
             assert counts[(None, "unknown")] == 1
             await conn.rollback()
 
