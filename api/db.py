@@ -1,8 +1,8 @@
-"""The engine and the one dependency that owns a request's transaction.
+"""The engine, the transaction and the rows a refusal keeps. No web framework here.
 
 Hot paths use SQLAlchemy Core on an async connection (psycopg 3 or aiosqlite); the
-dependency begins a transaction, commits when the route returns and rolls back when it
-raises. Services never commit.
+request's dependency (`api.deps.Connection`) begins a transaction, commits when the route
+returns and rolls back when it raises. Services never commit.
 """
 
 from __future__ import annotations
@@ -10,16 +10,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import Table, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 
 from api.errors import AppError, kept
-from api.metrics import POOL_IN_USE, POOL_WAITING
+from api.instruments import POOL_IN_USE, POOL_WAITING
 from api.settings import Settings
 
 Writes = list[tuple[Table, list[dict[str, Any]]]]
@@ -130,10 +129,7 @@ def make_engine(settings: Settings) -> AsyncEngine:
     return engine
 
 
-_READS = frozenset({"GET", "HEAD"})
-
-
-async def _write(conn: AsyncConnection, writes: Writes) -> None:
+async def write(conn: AsyncConnection, writes: Writes) -> None:
     for target, rows in writes:
         if rows:
             await conn.execute(target.insert(), rows)
@@ -152,11 +148,11 @@ async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
                 # while the refused transaction still holds its locks (the throttle's lock),
                 # so the next attempt of the same account counts these rows
                 async with engine.begin() as other:
-                    await _write(other, err.keep)
+                    await write(other, err.keep)
             await trans.rollback()
             if err.keep and conn.dialect.name != "postgresql":
                 async with conn.begin():  # SQLite has one writer: after the rollback
-                    await _write(conn, err.keep)
+                    await write(conn, err.keep)
             raise
         except BaseException:
             await trans.rollback()
@@ -173,29 +169,7 @@ async def keeping(conn: AsyncConnection) -> AsyncIterator[Writes]:
         yield writes
     except AppError as err:
         raise kept(err, writes) from None
-    await _write(conn, writes)
-
-
-async def _transaction(request: Request) -> AsyncIterator[AsyncConnection]:
-    engine: AsyncEngine = request.app.state.engine
-    if request.method in _READS:
-        # A read needs no BEGIN and COMMIT round trips: each statement commits itself
-        # (the audit event a read leaves is written before the data is returned).
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            try:
-                yield conn
-            except AppError as err:
-                await _write(conn, err.keep)
-                raise
-        return
-    async with transaction(engine) as conn:
-        yield conn
-
-
-# scope="function": the commit happens before the response is sent, so a client never
-# sees a success for a write that did not reach the database.
-Connection = Annotated[AsyncConnection, Depends(_transaction, scope="function")]
+    await write(conn, writes)
 
 
 async def bulk_insert(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -15,7 +15,15 @@ from api.base import table, utcnow
 from api.calendar import today
 from api.caller import Principal
 from api.db import Writes, bulk_insert, keeping
-from api.errors import AppError, Conflict, InvalidInput, NotFound, PreconditionFailed
+from api.errors import (
+    AppError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    UnknownCodes,
+)
 from api.registrations.importing import parse_import_row
 from api.registrations.models import Registration
 from api.residents import service as residents
@@ -39,10 +47,6 @@ _COLUMNS = (
     _reg.c.voided_at,
     _reg.c.void_reason,
 )
-
-
-class PreconditionRequired(AppError):
-    status, slug, title = 428, "precondition-required", "Precondition required"
 
 
 def check_date(occurred_on: date, room: rooms.RoomRef, name: str = "occurredOn") -> None:
@@ -266,10 +270,6 @@ def _public_ids(values: dict[str, Any], ref: Any) -> dict[str, Any]:
 
 
 ProgressFn = Callable[[int], None]
-
-
-class UnknownCodes(AppError):
-    status, slug, title = 422, "unknown-resident-codes", "Unknown resident codes"
 
 
 # the same text however many codes are unknown, and which: an answer must tell nothing
