@@ -7,13 +7,14 @@ raises. Services never commit.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Table, event
+from sqlalchemy import Executable, Table, event
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
@@ -188,6 +189,49 @@ async def _transaction(request: Request) -> AsyncIterator[AsyncConnection]:
 # scope="function": the commit happens before the response is sent, so a client never
 # sees a success for a write that did not reach the database.
 Connection = Annotated[AsyncConnection, Depends(_transaction, scope="function")]
+
+
+# -- hot statements ----------------------------------------------------------------------
+
+_PSYCOPG = PGDialect_psycopg()
+
+
+class Prepared:
+    """A hot statement, built once at import with named bind parameters.
+
+    On PostgreSQL it runs as a prepared statement of psycopg on the request's own connection
+    (in its transaction): its SQL is compiled here once, so a request spends nothing on
+    SQLAlchemy's statement cache keys, compiling or result processing. Elsewhere (SQLite)
+    the same Core statement runs through SQLAlchemy. `postgresql` may give a variant of the
+    statement for PostgreSQL (e.g. `= ANY(:ids)` where SQLite needs an expanding IN).
+
+    Rows come back as tuples in the statement's column order, with the same Python values on
+    both databases (aware UTC datetimes, UUIDs): only use columns whose SQLAlchemy types do
+    no processing beyond what psycopg does itself (no JSON, no Enum columns in results).
+    """
+
+    __slots__ = ("_pg_sql", "statement")
+
+    def __init__(self, statement: Executable, postgresql: Executable | None = None) -> None:
+        self.statement = statement
+        compiled = (postgresql if postgresql is not None else statement).compile(
+            dialect=_PSYCOPG
+        )
+        self._pg_sql = str(compiled)
+
+    async def rows(
+        self, conn: AsyncConnection, params: Mapping[str, Any]
+    ) -> Sequence[Sequence[Any]]:
+        """Every row the statement returns (none for a statement without RETURNING)."""
+        if conn.dialect.name == "postgresql":
+            raw = await conn.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            async with driver.cursor() as cursor:
+                await cursor.execute(self._pg_sql, params, prepare=True)
+                return await cursor.fetchall() if cursor.description is not None else []
+        result = await conn.execute(self.statement, dict(params))
+        return result.all() if result.returns_rows else []
 
 
 async def bulk_insert(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
