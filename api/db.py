@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Executable, Table, event
+from psycopg.types.json import Jsonb
+from sqlalchemy import Delete, Insert, Select, Table, Update, event
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -193,7 +194,9 @@ Connection = Annotated[AsyncConnection, Depends(_transaction, scope="function")]
 
 # -- hot statements ----------------------------------------------------------------------
 
-_PSYCOPG = PGDialect_psycopg()
+_PSYCOPG = PGDialect_psycopg()  # type: ignore[no-untyped-call]
+# what a hot statement may be
+Statement = Select[Any] | Insert | Update | Delete
 
 
 class Prepared:
@@ -210,14 +213,27 @@ class Prepared:
     no processing beyond what psycopg does itself (no JSON, no Enum columns in results).
     """
 
-    __slots__ = ("_pg_sql", "statement")
+    __slots__ = ("_json", "_pg_sql", "statement")
 
-    def __init__(self, statement: Executable, postgresql: Executable | None = None) -> None:
+    def __init__(
+        self,
+        statement: Statement,
+        postgresql: Statement | None = None,
+        *,
+        json: tuple[str, ...] = (),
+    ) -> None:
+        """`json`: the parameters that hold JSON values (dicts or lists)."""
         self.statement = statement
         compiled = (postgresql if postgresql is not None else statement).compile(
             dialect=_PSYCOPG
         )
         self._pg_sql = str(compiled)
+        self._json = json
+
+    def _pg_params(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        if not self._json:
+            return params
+        return {**params, **{name: Jsonb(params[name]) for name in self._json}}
 
     async def rows(
         self, conn: AsyncConnection, params: Mapping[str, Any]
@@ -228,10 +244,27 @@ class Prepared:
             driver = raw.driver_connection
             assert driver is not None
             async with driver.cursor() as cursor:
-                await cursor.execute(self._pg_sql, params, prepare=True)
+                await cursor.execute(self._pg_sql, self._pg_params(params), prepare=True)
                 return await cursor.fetchall() if cursor.description is not None else []
         result = await conn.execute(self.statement, dict(params))
         return result.all() if result.returns_rows else []
+
+    async def run(self, conn: AsyncConnection, params: Mapping[str, Any]) -> None:
+        """A statement whose rows (if any) are not wanted."""
+        await self.rows(conn, params)
+
+    async def run_many(self, conn: AsyncConnection, many: Sequence[Mapping[str, Any]]) -> None:
+        """The statement once for each set of parameters (psycopg sends them together)."""
+        if not many:
+            return
+        if conn.dialect.name == "postgresql":
+            raw = await conn.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            async with driver.cursor() as cursor:
+                await cursor.executemany(self._pg_sql, [self._pg_params(p) for p in many])
+            return
+        await conn.execute(self.statement, [dict(p) for p in many])
 
 
 async def bulk_insert(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
