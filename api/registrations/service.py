@@ -103,33 +103,13 @@ WIRE_FIELDS = (
 
 def _values(row: Sequence[Any], ref: Any) -> tuple[Any, ...]:
     """A row of _COLUMNS as the values of PUBLIC_FIELDS."""
-    (
-        id_,
-        room_id,
-        activity_id,
-        occurred_on,
-        resident_id,
-        headcount,
-        note,
-        registered_by,
-        created_at,
-        updated_at,
-        version,
-        voided_at,
-        void_reason,
-    ) = row
+    # occurred_on, resident_id, headcount, note, registered_by, created_at, updated_at, version
+    id_, room_id, activity_id, *same, voided_at, void_reason = row
     return (
         id_,
         ref.room_slugs[room_id],
         ref.activity_codes[activity_id],
-        occurred_on,
-        resident_id,
-        headcount,
-        note,
-        registered_by,
-        created_at,
-        updated_at,
-        version,
+        *same,
         voided_at is not None,
         voided_at,
         void_reason,
