@@ -370,6 +370,30 @@ def run_wrk(command: list[str], seconds: int) -> str:
     return result.stdout
 
 
+def _tree(pid: int) -> list[int]:
+    """The process and its descendants (uvicorn's workers)."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError, ValueError):
+            for child in (task / "children").read_text().split():
+                found += _tree(int(child))
+    return found
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) the server's processes have used so far: on a shared, loaded
+    machine the CPU a request costs says more than the requests a second."""
+    if pid is None:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for each in _tree(pid):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{each}/stat").read_text().rpartition(")")[2].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 @contextlib.contextmanager
 def profiling(pid: int | None, out: Path | None, seconds: int) -> Iterator[None]:
     """py-spy samples the process `pid` for `seconds` into `out` (collapsed stacks)."""
@@ -455,10 +479,14 @@ def measure(
         print(f"  warming up {target.name} ({args.warmup}s)", file=sys.stderr)
         run_wrk(wrk_command(wrk, url, target, token, args, args.warmup), args.warmup)
     print(f"  measuring {target.name} ({args.duration}s)", file=sys.stderr)
+    cpu_before = cpu_seconds(pid)
     with profiling(pid, profile, args.duration):
         output = run_wrk(wrk_command(wrk, url, target, token, args, args.duration), args.duration)
+    cpu = cpu_seconds(pid) - cpu_before
     figures = parse_wrk(output)
     row = {"target": target.name, "server": target.server, "url": url, **figures}
+    if figures["requests"]:
+        row["server_cpu_us_per_request"] = round(1e6 * cpu / figures["requests"], 1)
     if profile is not None and pid is not None:
         row["profile"] = {"file": str(profile), **summarise_profile(profile)}
     return row
@@ -486,6 +514,7 @@ def table(rows: list[dict[str, Any]], workers: list[int]) -> list[str]:
     for n in workers:
         w = f"{n}w"
         header += [f"{w} req/s", f"{w} % of bare", f"{w} p50", f"{w} p99", f"{w} errors"]
+        header += [f"{w} CPU µs/req", f"{w} CPU % of bare"]
     names = list(dict.fromkeys(r["target"] for r in rows))
     cells: list[list[str]] = []
     for name in names:
@@ -493,7 +522,7 @@ def table(rows: list[dict[str, Any]], workers: list[int]) -> list[str]:
         for n in workers:
             found = [r for r in rows if r["target"] == name and r["workers"] == n]
             if not found:
-                cell += ["-"] * 5
+                cell += ["-"] * 7
                 continue
             r = found[0]
             cell += [
@@ -502,6 +531,8 @@ def table(rows: list[dict[str, Any]], workers: list[int]) -> list[str]:
                 f"{r['latency_ms']['p50']:.1f} ms",
                 f"{r['latency_ms']['p99']:.1f} ms",
                 _errors(r),
+                _number(r.get("server_cpu_us_per_request"), "{:,.0f}"),
+                _number(r.get("cpu_share_of_bare_pct"), "{:.1f}%"),
             ]
         cells.append(cell)
     widths = [max(len(c[i]) for c in [header, *cells]) for i in range(len(header))]
@@ -513,6 +544,10 @@ def table(rows: list[dict[str, Any]], workers: list[int]) -> list[str]:
         ).rstrip()
 
     return [line(header), "  ".join("-" * w for w in widths), *(line(c) for c in cells)]
+
+
+def _number(value: float | None, form: str) -> str:
+    return "-" if value is None else form.format(value)
 
 
 def _file_name(target: str) -> str:
@@ -611,10 +646,22 @@ def main() -> None:
             ),
             None,
         )
+        bare_cpu = next(
+            (
+                r.get("server_cpu_us_per_request")
+                for r in rows
+                if r["target"] == BASELINE and r["workers"] == count
+            ),
+            None,
+        )
         for row in rows:
             if row["workers"] == count:
                 share = 100 * row["requests_per_second"] / ceiling if ceiling else None
                 row["share_of_bare_pct"] = None if share is None else round(share, 1)
+                cpu = row.get("server_cpu_us_per_request")
+                row["cpu_share_of_bare_pct"] = (
+                    round(100 * bare_cpu / cpu, 1) if bare_cpu and cpu else None
+                )
 
     figures = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -651,6 +698,9 @@ def main() -> None:
         f"after {args.warmup}s warm-up; uvicorn --workers {','.join(map(str, workers))} "
         "(one count at a time; each share is of bare with as many workers), "
         "uvloop, httptools, no access log",
+        "CPU µs/req: user + system CPU of the server's processes during the run, per request "
+        "answered; its % of bare is bare's µs/req over the target's (the share on an idle "
+        "core, robust to other load on the machine; the database's CPU is not in it)",
         f"{figures['date']}  nproc {figures['nproc']}  Python {figures['python']}  "
         f"{figures['command']}",
     ]
