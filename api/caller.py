@@ -13,14 +13,17 @@ from typing import Literal
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.accounts.models import PartnerClient, UserAccount, UserRoom
-from api.auth.models import AuthSession
+from api.accounts.models import AuthSession, PartnerClient, UserAccount, UserRoom
 from api.base import table, utcnow
 from api.db import Prepared
 from api.rooms.models import Partner, Room
 from api.security import InvalidToken
 
 Role = Literal["volunteer", "coordinator", "stadsdeel", "partner", "admin"]
+# the roles that read the figures of every room (and no one's personal data)
+DISTRICT_ROLES: frozenset[Role] = frozenset({"stadsdeel", "admin"})
+# the roles that work for rooms
+ROOM_ROLES: frozenset[Role] = frozenset({"volunteer", "coordinator"})
 
 _session: Table = table(AuthSession)
 _user: Table = table(UserAccount)

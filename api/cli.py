@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from alembic.config import Config
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, NullPool, create_engine
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db import ensure_sqlite_dir, sync_url
@@ -305,17 +305,64 @@ def worker(
     asyncio.run(run())
 
 
+def _max_connections(settings: Settings) -> int | None:
+    """PostgreSQL's max_connections less the superuser's reserve; None for SQLite or when
+    the database does not answer within 3 s (serving does not wait for it)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if settings.is_sqlite:
+        return None
+    engine = create_engine(
+        sync_url(settings.database_url),
+        hide_parameters=True,
+        connect_args={"connect_timeout": 3},
+        poolclass=NullPool,
+    )
+    try:
+        with engine.connect() as conn:
+            total = int(conn.execute(text("SHOW max_connections")).scalar_one())
+            reserved = int(conn.execute(text("SHOW superuser_reserved_connections")).scalar_one())
+    except (SQLAlchemyError, ValueError):
+        return None
+    finally:
+        engine.dispose()
+    return total - reserved
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on"),
     port: int = typer.Option(8000, help="Port to listen on"),
-    workers: int = typer.Option(1, help="Worker processes"),
+    workers: int | None = typer.Option(
+        None, min=0, help="Worker processes (default BWK_WORKERS; 0: one per CPU)"
+    ),
 ) -> None:
-    """Serve the API with uvicorn."""
+    """Serve the API with uvicorn: one worker process per CPU unless told otherwise."""
+    import structlog
     import uvicorn
 
+    from api import cpus
+    from api.logging import configure as configure_logging
+
     settings = _settings()
-    if workers > 1:  # the workers add up their metrics in files there
+    configure_logging(json=settings.json_logs, level=settings.log_level)
+    asked = settings.workers if workers is None else workers
+    count = asked or cpus.available()
+    # each worker has its own pool: the database must accept this many
+    connections = count * (settings.db_pool_size + settings.db_max_overflow)
+    log = structlog.get_logger("api.serve")
+    log.info("serving", workers=count, per_cpu=not asked, db_connections_at_most=connections)
+    allowed = _max_connections(settings)
+    if allowed is not None and connections > allowed:
+        log.warning(
+            "workers_may_exhaust_the_database",
+            db_connections_at_most=connections,
+            max_connections=allowed,
+            advice="lower BWK_WORKERS or BWK_DB_POOL_SIZE + BWK_DB_MAX_OVERFLOW, or put "
+            "PgBouncer in front",
+        )
+    if count > 1:  # the workers add up their metrics in files there
         from api.metrics import prepare_multiprocess_dir
 
         prepare_multiprocess_dir()
@@ -323,7 +370,7 @@ def serve(
         "api.main:app",
         host=host,
         port=port,
-        workers=workers,
+        workers=count,
         access_log=False,
         # the app applies BWK_FORWARDED_ALLOW_IPS itself (api/main.py), whatever serves it;
         # uvicorn's own rule would believe X-Forwarded-For from 127.0.0.1
@@ -338,6 +385,19 @@ def serve(
         log_level=settings.log_level.lower(),
         log_config=None,
     )
+    if count > 1:
+        _stop_resource_tracker()
+
+
+def _stop_resource_tracker() -> None:
+    """uvicorn spawns its workers, which starts multiprocessing's resource tracker; stop and
+    reap it, so that the supervisor is the last of its process group to exit (an orphaned
+    tracker lingers until it notices, and as a zombie where PID 1 reaps nothing)."""
+    from multiprocessing import resource_tracker
+
+    stop = getattr(resource_tracker._resource_tracker, "_stop", None)
+    if stop is not None:
+        stop()
 
 
 def main() -> None:

@@ -1,27 +1,28 @@
-"""The engine and the one dependency that owns a request's transaction.
+"""The engine, the transaction and the rows a refusal keeps. No web framework here.
 
 Hot paths use SQLAlchemy Core on an async connection (psycopg 3 or aiosqlite); the
-dependency begins a transaction, commits when the route returns and rolls back when it
-raises. Services never commit.
+request's dependency (`api.deps.Connection`) begins a transaction, commits when the route
+returns and rolls back when it raises. Services never commit.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from psycopg.types.json import Jsonb
 from sqlalchemy import Delete, Insert, Select, Table, Update, event
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
+from sqlalchemy.util import queue as sqla_queue
 
 from api.errors import AppError, kept
-from api.metrics import POOL_IN_USE, POOL_WAITING
+from api.instruments import POOL_IN_USE, POOL_WAITING
 from api.settings import Settings
 
 Writes = list[tuple[Table, list[dict[str, Any]]]]
@@ -58,31 +59,74 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+# an overflow connection stays open until this long after the last moment more than
+# pool_size connections were in use
+OVERFLOW_LINGER_SECONDS = 10.0
+
+
 class MeteredPool(AsyncAdaptedQueuePool):
     """SQLAlchemy's pool for async drivers, counting who waits for a connection: for
     readiness and /metrics. A checkout that finds an idle connection, or room to open one,
-    costs one comparison more."""
+    costs one comparison more.
+
+    Connections opened beyond pool_size (up to max_overflow more) are kept as spares while
+    the load lasts, and closed once no more than pool_size have been in use for
+    OVERFLOW_LINGER_SECONDS: under a load that hovers around pool_size, SQLAlchemy's own
+    pool closes an overflow connection at every return and opens a new one at the next
+    checkout (a PostgreSQL backend started per request)."""
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.max_overflow: int = self._max_overflow
         self.waiting = 0
+        self._spares: list[ConnectionPoolEntry] = []
+        self._busy_at = 0.0
 
     @property
     def exhausted(self) -> bool:
         """Every connection it may open is in use."""
         return self.max_overflow >= 0 and self.checkedout() >= self.size() + self.max_overflow
 
+    def checkedout(self) -> int:
+        return super().checkedout() - len(self._spares)
+
     def _do_get(self) -> ConnectionPoolEntry:
+        if self._spares:
+            self._busy_at = time.monotonic()
+            return self._spares.pop()
         if not self.exhausted:
-            return super()._do_get()
-        self.waiting += 1
-        POOL_WAITING.inc()
+            entry = super()._do_get()
+        else:
+            self.waiting += 1
+            POOL_WAITING.inc()
+            try:
+                entry = super()._do_get()
+            finally:
+                self.waiting -= 1
+                POOL_WAITING.dec()
+        if self.checkedout() > self.size():
+            self._busy_at = time.monotonic()
+        return entry
+
+    def _do_return_conn(self, record: ConnectionPoolEntry) -> None:
         try:
-            return super()._do_get()
-        finally:
-            self.waiting -= 1
-            POOL_WAITING.dec()
+            self._pool.put(record, False)
+        except sqla_queue.Full:
+            self._spares.append(record)
+        if self._spares and time.monotonic() - self._busy_at > OVERFLOW_LINGER_SECONDS:
+            self._close_spares()
+
+    def _close_spares(self) -> None:
+        while self._spares:
+            spare = self._spares.pop()
+            try:
+                spare.close()
+            finally:
+                self._dec_overflow()
+
+    def dispose(self) -> None:
+        self._close_spares()
+        super().dispose()
 
 
 def _checked_out(*_: Any) -> None:
@@ -124,10 +168,7 @@ def make_engine(settings: Settings) -> AsyncEngine:
     return engine
 
 
-_READS = frozenset({"GET", "HEAD"})
-
-
-async def _write(conn: AsyncConnection, writes: Writes) -> None:
+async def write(conn: AsyncConnection, writes: Writes) -> None:
     for target, rows in writes:
         if rows:
             await conn.execute(target.insert(), rows)
@@ -146,11 +187,11 @@ async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
                 # while the refused transaction still holds its locks (the throttle's lock),
                 # so the next attempt of the same account counts these rows
                 async with engine.begin() as other:
-                    await _write(other, err.keep)
+                    await write(other, err.keep)
             await trans.rollback()
             if err.keep and conn.dialect.name != "postgresql":
                 async with conn.begin():  # SQLite has one writer: after the rollback
-                    await _write(conn, err.keep)
+                    await write(conn, err.keep)
             raise
         except BaseException:
             await trans.rollback()
@@ -167,29 +208,7 @@ async def keeping(conn: AsyncConnection) -> AsyncIterator[Writes]:
         yield writes
     except AppError as err:
         raise kept(err, writes) from None
-    await _write(conn, writes)
-
-
-async def _transaction(request: Request) -> AsyncIterator[AsyncConnection]:
-    engine: AsyncEngine = request.app.state.engine
-    if request.method in _READS:
-        # A read needs no BEGIN and COMMIT round trips: each statement commits itself
-        # (the audit event a read leaves is written before the data is returned).
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            try:
-                yield conn
-            except AppError as err:
-                await _write(conn, err.keep)
-                raise
-        return
-    async with transaction(engine) as conn:
-        yield conn
-
-
-# scope="function": the commit happens before the response is sent, so a client never
-# sees a success for a write that did not reach the database.
-Connection = Annotated[AsyncConnection, Depends(_transaction, scope="function")]
+    await write(conn, writes)
 
 
 # -- hot statements ----------------------------------------------------------------------

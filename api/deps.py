@@ -1,18 +1,46 @@
-"""Who is calling: the token becomes a Principal from the server's own records."""
+"""The web layer's dependencies: the request's connection and transaction, who is calling
+(the token becomes a Principal from the server's own records), and every role alias: the
+only place role sets are named."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword
 from fastapi.openapi.models import OAuthFlows as OAuthFlowsModel
 from fastapi.security import OAuth2
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from api.caller import Principal, Role, principal_for_session
-from api.db import Connection
-from api.errors import Forbidden, Unauthenticated
+from api.caller import DISTRICT_ROLES, ROOM_ROLES, Principal, Role, principal_for_session
+from api.db import transaction, write
+from api.errors import AppError, Forbidden, Unauthenticated
 from api.security import InvalidToken, TokenCodec
+
+_READS = frozenset({"GET", "HEAD"})
+
+
+async def _transaction(request: Request) -> AsyncIterator[AsyncConnection]:
+    engine: AsyncEngine = request.app.state.engine
+    if request.method in _READS:
+        # A read needs no BEGIN and COMMIT round trips: each statement commits itself
+        # (the audit event a read leaves is written before the data is returned).
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                yield conn
+            except AppError as err:
+                await write(conn, err.keep)
+                raise
+        return
+    async with transaction(engine) as conn:
+        yield conn
+
+
+# scope="function": the commit happens before the response is sent, so a client never
+# sees a success for a write that did not reach the database.
+Connection = Annotated[AsyncConnection, Depends(_transaction, scope="function")]
 
 
 def bearer_token(request: Request) -> str | None:
@@ -72,12 +100,24 @@ class Allow:
         return principal
 
 
+# Every role set a route allows, named once.
 Admin = Annotated[Principal, Depends(Allow("admin"))]
-Staff = Annotated[Principal, Depends(Allow("volunteer", "coordinator"))]
+Staff = Annotated[Principal, Depends(Allow(*ROOM_ROLES))]
 Coordinator = Annotated[Principal, Depends(Allow("coordinator"))]
 AdminOrCoordinator = Annotated[Principal, Depends(Allow("admin", "coordinator"))]
+District = Annotated[Principal, Depends(Allow(*DISTRICT_ROLES))]
+# who reads the figures: the district, and the rooms for their own
+Overseers = Annotated[Principal, Depends(Allow("stadsdeel", "admin", "coordinator"))]
+Readers = Annotated[Principal, Depends(Allow("stadsdeel", "admin", "coordinator", "volunteer"))]
+# the two sides of a referral: a room's staff and a partner's system
+Parties = Annotated[Principal, Depends(Allow("volunteer", "coordinator", "partner"))]
 Anyone = CurrentPrincipal
 
 
 def client_address(request: Request) -> str:
     return (request.client.host if request.client else "unknown")[:64]
+
+
+def referral_overdue_days(request: Request) -> int:
+    """After how many days an open referral is overdue (BWK_REFERRAL_OVERDUE_DAYS)."""
+    return int(request.app.state.settings.referral_overdue_days)

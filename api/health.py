@@ -8,7 +8,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.db import MeteredPool
-from api.errors import problem_response, problem_type
+from api.errors import problem_type
+from api.problems import problem_response
 from api.schemas import ApiModel
 
 router = APIRouter(tags=["health"])

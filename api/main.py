@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api import docs, errors, health, metrics, openapi
+from api import docs, health, metrics, openapi, problems
 from api.accounts.router import router as accounts_router
 from api.audit.router import router as audit_router
 from api.auth.router import router as auth_router
@@ -19,6 +19,7 @@ from api.auth.service import Auth
 from api.budgets.router import router as budgets_router
 from api.db import make_engine
 from api.indicators.router import router as indicators_router
+from api.instruments import WORKERS
 from api.logging import configure as configure_logging
 from api.middleware import RequestContextMiddleware
 from api.outcomes.router import router as outcomes_router
@@ -46,9 +47,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         if not settings.is_demo:
             await _refuse_demo_accounts(engine, app.state.auth.passwords)
+        WORKERS.set(1)
         try:
             yield
         finally:
+            WORKERS.set(0)
             await engine.dispose()
 
     app = FastAPI(
@@ -64,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.tokens = TokenCodec(settings)
     app.state.auth = Auth(settings, app.state.tokens, Passwords(settings))
-    errors.install(app)
+    problems.install(app)
     for router in (
         rooms_router,
         auth_router,

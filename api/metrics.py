@@ -29,10 +29,6 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    disable_created_metrics,
     generate_latest,
     multiprocess,
 )
@@ -44,7 +40,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.base import table, utcnow
-from api.errors import problem_response
+from api.instruments import LATENCY, REQUESTS
+from api.problems import problem_response
 from api.webhooks.models import OutboxEvent
 
 log = structlog.get_logger("api.metrics")
@@ -54,37 +51,6 @@ UNMATCHED = "unmatched"  # a path no route serves: never the raw path (unbounded
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # the text format every Prometheus reads (our names need none of 1.0.0's escaping)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-
-# the *_created series double the output and mean nothing across restarts and workers
-disable_created_metrics()
-
-REQUESTS = Counter(
-    "bwk_http_requests",
-    "HTTP requests answered, by method, route template and status.",
-    ["method", "route", "status"],
-)
-LATENCY = Histogram(
-    "bwk_http_request_duration_seconds",
-    "Seconds from a request's arrival to the end of its answer, by route template.",
-    ["method", "route"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
-)
-POOL_IN_USE = Gauge(
-    "bwk_db_pool_in_use",
-    "Database connections checked out of the pool (all workers).",
-    multiprocess_mode="livesum",
-)
-POOL_WAITING = Gauge(
-    "bwk_db_pool_waiting",
-    "Requests waiting for a database connection (all workers).",
-    multiprocess_mode="livesum",
-)
-SIGN_IN_FAILURES = Counter(
-    "bwk_sign_in_failures",
-    "Failed sign-ins and password checks: wrong name, password or client secret.",
-    ["kind"],
-)
-
 
 # -- requests ----------------------------------------------------------------------------
 

@@ -16,7 +16,8 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import API_VERSION
-from api.errors import log_failure, problem_response, problem_type
+from api.errors import problem_type
+from api.problems import log_failure, problem_response
 
 log = structlog.get_logger("api.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")

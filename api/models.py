@@ -2,9 +2,9 @@
 
 from sqlmodel import SQLModel
 
-from api.accounts.models import PartnerClient, UserAccount, UserRoom  # noqa: F401
+from api.accounts.models import AuthSession, PartnerClient, UserAccount, UserRoom  # noqa: F401
 from api.audit.models import AuditEvent  # noqa: F401
-from api.auth.models import AuthSession, LoginFailure, RefreshToken  # noqa: F401
+from api.auth.models import LoginFailure, RefreshToken  # noqa: F401
 from api.budgets.models import (  # noqa: F401
     BudgetLine,
     StaffAllocation,

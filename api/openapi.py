@@ -43,7 +43,7 @@ _EXTRA_MODELS: list[type[BaseModel]] = []
 
 def operation_id(route: APIRoute) -> str:
     """The operationId of a route: its name in OPERATION_IDS; FastAPI's default name for a
-    route not listed there yet, which tests/test_openapi.py refuses, naming the line to add."""
+    route not listed there yet, which tests/app/test_openapi.py refuses, naming the line to add."""
     path = route.path.removeprefix(PREFIX) or "/"
     ids = [OPERATION_IDS.get((method, path)) for method in sorted(route.methods or ())]
     if len(ids) == 1 and ids[0] is not None:

@@ -1,19 +1,27 @@
-"""Shapes shared by every domain: camelCase models, the list envelope, problems."""
+"""Shapes shared by every domain: camelCase models, the list envelope and its cursor,
+problems. No web framework here: the query and path parameters are in `api/params.py`."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
-from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
+from uuid import UUID
 
 import orjson
-from fastapi import Query
-from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from api.errors import InvalidInput
+
+# Published identifiers: lowercase words joined by dashes ("multibron", "ggd-amsterdam").
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+# a room's slug
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=60)]
+# a chain partner's code
+Code = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=40)]
 
 
 class ApiModel(BaseModel):
@@ -75,26 +83,22 @@ class Problem(BaseModel):
     invalidParams: list[InvalidParam] | None = None
 
 
-# the figures' query parameters: a year, rooms, and JSON or CSV
-Year = Annotated[int, Query(ge=2000, le=2100, examples=[2019])]
-Rooms = Annotated[
-    list[str],
-    Query(max_length=20, description="Room slugs (repeatable); default: every room you may see"),
-]
-CsvFormat = Annotated[Literal["json", "csv"] | None, Query(alias="format")]
-Limit = Annotated[int, Query(ge=1, le=500, description="How many items a page holds (1 to 500).")]
-Cursor = Annotated[
-    str | None,
-    Query(max_length=512, description="The `nextCursor` of the previous page."),
-]
-
-
 def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(list(values))).decode().rstrip("=")
 
 
+# what a cursor holds as text and how it is read back: dates, moments and ids
+_FROM_TEXT: dict[type, Callable[[str], Any]] = {
+    datetime: datetime.fromisoformat,
+    date: date.fromisoformat,
+    UUID: UUID,
+}
+
+
 def decode_cursor(cursor: str | None, *types: type) -> list[Any] | None:
-    """The values a cursor holds, checked against the types the list expects."""
+    """The values a cursor holds, checked against the types the list expects (str, int, or
+    date, datetime and UUID, which a cursor holds as text) and read back as those types.
+    Anything else is a 400 naming `cursor`: a cursor is opaque, never a 500."""
     if cursor is None:
         return None
     try:
@@ -102,14 +106,20 @@ def decode_cursor(cursor: str | None, *types: type) -> list[Any] | None:
         values = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (ValueError, binascii.Error, UnicodeError):
         values = None
+    wire = [str if t in _FROM_TEXT else t for t in types]
     if (
         not isinstance(values, list)
         or any(isinstance(v, str) and "\x00" in v for v in values)
         or len(values) != len(types)
-        or not all(type(v) is t for v, t in zip(values, types, strict=True))
+        or not all(type(v) is t for v, t in zip(values, wire, strict=True))
     ):
         raise InvalidInput([("cursor", "not a cursor this list gave out")])
-    return values
+    try:
+        return [
+            _FROM_TEXT[t](v) if t in _FROM_TEXT else v for v, t in zip(values, types, strict=True)
+        ]
+    except ValueError:
+        raise InvalidInput([("cursor", "not a cursor this list gave out")]) from None
 
 
 def page(rows: Sequence[Any], limit: int, key: Any) -> dict[str, Any]:
@@ -117,33 +127,3 @@ def page(rows: Sequence[Any], limit: int, key: Any) -> dict[str, Any]:
     items = list(rows[:limit])
     more = len(rows) > limit
     return {"items": items, "next_cursor": encode_cursor(key(items[-1])) if more else None}
-
-
-_CAMEL: dict[str, str] = {}
-
-
-def _camel_keys(value: Any) -> Any:
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            name = _CAMEL.get(key)
-            if name is None:
-                name = _CAMEL[key] = to_camel(key)
-            out[name] = _camel_keys(item)
-        return out
-    if isinstance(value, list):
-        return [_camel_keys(item) for item in value]
-    return value
-
-
-def fast_json(
-    data: Any, *, status_code: int = 200, headers: dict[str, str] | None = None
-) -> Response:
-    """For hot paths: rows the service already shaped like the route's response model, sent
-    as JSON without validating them a second time (tests check the shape against the model)."""
-    return Response(
-        orjson.dumps(_camel_keys(data), option=orjson.OPT_UTC_Z),
-        status_code=status_code,
-        media_type="application/json",
-        headers=headers,
-    )

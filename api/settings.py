@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     contact_url: str = "https://buurtwerkkamers.example"
     log_level: str = "INFO"
     log_json: bool | None = None
+    # `bwk serve`'s (and the image's) worker processes; 0: one per CPU this process may use
+    # (its affinity, capped by a container's CPU quota: api/cpus.py)
+    workers: int = Field(0, ge=0, le=512)
     # one worker serves many concurrent requests: keep enough connections open
     db_pool_size: int = Field(20, ge=1, le=200)
     db_max_overflow: int = Field(20, ge=0, le=200)

@@ -1,7 +1,7 @@
 """A synthetic 2019 the size of the report's: the registrations, measurements and volunteers
 of bench/disclosure_figures.py, plus 2019's referrals to and from the chain partners.
 
-Used by tests/test_reports.py and bench/report_png.py.
+Used by tests/reports/test_reports.py and bench/report_png.py.
 """
 
 from __future__ import annotations

@@ -1,21 +1,28 @@
 """Real server processes for the tests that need them: a free port, the environment they run
-in, waiting until they are ready, and a Server (one uvicorn worker) that a test can kill."""
+in (`server_env`; `entrypoint_env` for the image's docker/entrypoint.sh), starting one in its
+own process group and killing that group, waiting until it is ready, and a Server (one
+uvicorn worker) that a test can kill, and `bwk serve` with several workers. Every test that
+starts a process starts it here."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
+Output = int | IO[bytes]
 
 
 def free_port() -> int:
@@ -39,24 +46,63 @@ def server_env(url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """In its own session, so that a test can signal it and all its workers at once."""
+def entrypoint_env(**overrides: str) -> dict[str, str]:
+    """The image's environment: this one without any BWK_ settings or PORT, with the venv's
+    `bwk` and `python` first, production mode and a fresh secret."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BWK_")}
+    env.pop("PORT", None)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env.update(BWK_MODE="production", BWK_SECRET_KEY=secrets.token_urlsafe(36), **overrides)
+    assert len(env["BWK_SECRET_KEY"]) == 48
+    return env
+
+
+def spawn(
+    command: list[str],
+    env: dict[str, str],
+    out: Output = subprocess.DEVNULL,
+    err: Output = subprocess.DEVNULL,
+) -> subprocess.Popen[bytes]:
+    """In its own session, so that a test can signal it and all it started at once. Output
+    to files, not pipes: a full pipe would block the server's logging."""
     return subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        command, cwd=ROOT, env=env, stdout=out, stderr=err, start_new_session=True
     )
 
 
-def wait_until_ready(base: str, seconds: float, also: Callable[[], bool] = lambda: True) -> bool:
-    """True once `base`/health/ready answers 200 (and `also` holds), False after `seconds`."""
+def start_entrypoint(
+    env: dict[str, str], *args: str, out: IO[bytes], err: IO[bytes]
+) -> subprocess.Popen[bytes]:
+    return spawn(["sh", str(ENTRYPOINT), *args], env, out, err)
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL to the process and all it started: no goodbye, nothing flushed."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+
+
+def output(file: IO[bytes]) -> str:
+    """What a spawned process wrote to `file` so far."""
+    file.seek(0)
+    return file.read().decode(errors="replace")
+
+
+def wait_until_ready(
+    base: str,
+    seconds: float,
+    also: Callable[[], bool] = lambda: True,
+    proc: subprocess.Popen[bytes] | None = None,
+) -> bool:
+    """True once `base`/health/ready answers 200 (and `also` holds); False after `seconds`,
+    or as soon as `proc` has exited."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
         with contextlib.suppress(httpx.HTTPError):
-            if also() and httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
+            if also() and httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
                 return True
         time.sleep(0.1)
     return False
@@ -92,13 +138,43 @@ class Server:
 
     def kill(self) -> None:
         """SIGKILL: no goodbye, nothing flushed, connections dropped by the kernel."""
-        self.signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
+        kill_group(self.proc)
 
     def stop(self) -> None:
         """SIGTERM: requests in flight finish, then the process exits."""
         self.signal(signal.SIGTERM)
         self.proc.wait(timeout=20)
+
+
+@contextlib.contextmanager
+def bwk_serve(
+    url: str, metrics_dir: Path, workers: int | None = None, **env: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`bwk serve` (with --workers when given), once every worker is up (each writes its
+    gauges' file in `metrics_dir` when it imports the metrics) and the service is ready;
+    SIGTERM to the whole group at the end. `env` adds settings (BWK_WORKERS, ...)."""
+    port = free_port()
+    expected = workers or int(env.get("BWK_WORKERS", "0"))
+    assert expected, "say how many workers to wait for"
+    bwk = str(Path(sys.executable).parent / "bwk")
+    command = [bwk, "serve", "--port", str(port)]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    proc = spawn(command, server_env(url, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), **env))
+    base = f"http://127.0.0.1:{port}/api/v1"
+
+    def all_workers_started() -> bool:
+        assert proc.poll() is None, "bwk serve exited"
+        return len(list(metrics_dir.glob("gauge_livesum_*.db"))) == expected
+
+    try:
+        if not wait_until_ready(base, 90, also=all_workers_started):
+            raise AssertionError("bwk serve did not get ready")
+        yield base, proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
 
 
 def token(base: str, username: str) -> str:

@@ -2,7 +2,7 @@
 
 Data only. The check character is Luhn mod 32 over the code alphabet, written out here
 rather than imported from api/residents/codes.py so this migration never changes when the
-application does (the two must agree; tests/test_codes.py checks that they do).
+application does (the two must agree; tests/residents/test_codes.py checks that they do).
 
 Downgrade drops the check character again, which restores every code exactly: the check
 character is a function of the other six, so codes stay unique both ways. A code that was

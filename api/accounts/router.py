@@ -19,12 +19,11 @@ from api.accounts.schemas import (
     UserRole,
     UserUpdate,
 )
-from api.db import Connection
-from api.deps import Admin, AdminOrCoordinator
-from api.schemas import Cursor, Limit, decode_cursor, page
+from api.deps import Admin, AdminOrCoordinator, Connection
+from api.params import Cursor, Limit, SlugQuery
+from api.schemas import decode_cursor, page
 
 router = APIRouter(tags=["accounts"])
-SlugQuery = Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 
 
 def _passwords(request: Request) -> Any:

@@ -1,12 +1,14 @@
-"""Writing to the audit trail. Callers pass ids; this module never takes names or notes."""
+"""Writing to the audit trail and reading it. Callers pass ids; this module never takes names or
+notes."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import Table, bindparam, insert
+from sqlalchemy import Table, bindparam, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.models import AuditEvent
@@ -60,3 +62,48 @@ async def record_many(conn: AsyncConnection, events: list[dict[str, Any]]) -> No
     """Append several events in one statement (a list of residents, an import)."""
     if events:
         await _INSERT.run_many(conn, [event_row(**event) for event in events])
+
+
+_COLUMNS = [c for c in audit_event.c if c.name != "address"]
+
+
+async def list_events(
+    conn: AsyncConnection,
+    principal: Principal,
+    *,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None = None,
+    action: str | None = None,
+    actor_id: uuid.UUID | None = None,
+    resident_id: uuid.UUID | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """The audit trail, newest first: up to limit + 1 events (the extra one means 'more').
+    Reading it is itself on the record."""
+    query = (
+        select(*_COLUMNS)
+        .order_by(audit_event.c.at.desc(), audit_event.c.id.desc())
+        .limit(limit + 1)
+    )
+    if after is not None:
+        query = query.where(tuple_(audit_event.c.at, audit_event.c.id) < tuple_(*after))
+    if action is not None:
+        query = query.where(audit_event.c.action == action)
+    if actor_id is not None:
+        query = query.where(audit_event.c.actor_id == actor_id)
+    if resident_id is not None:
+        query = query.where(audit_event.c.resident_id == resident_id)
+    if since is not None:
+        query = query.where(audit_event.c.at >= since)
+    if until is not None:
+        query = query.where(audit_event.c.at < until)
+    rows = [dict(r._mapping) for r in await conn.execute(query)]
+    await record(
+        conn,
+        actor=principal,
+        action="audit.read",
+        object_type="audit_event",
+        details={"count": min(len(rows), limit)},
+    )
+    return rows

@@ -4,25 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import ValidationError
 
-from api.budgets import efficiency as figures
 from api.budgets import service, sheet
-from api.budgets.schemas import Budget, BudgetChange, BudgetSet, Efficiency
-from api.calendar import period
-from api.caller import Principal
-from api.db import Connection
-from api.deps import Allow
+from api.budgets.schemas import Budget, BudgetChange, BudgetSet
+from api.deps import Connection, District
 from api.errors import InvalidInput
-from api.indicators import export
-from api.openapi import CSV_MEDIA, csv_answer, csv_body
-from api.schemas import CsvFormat, Rooms, Year
+from api.openapi import csv_answer, csv_body
+from api.params import CsvFormat
+from api.responses import csv_response, sends_csv, wants_csv
 
 router = APIRouter(tags=["indicators"])
 
-District = Annotated[Principal, Depends(Allow("stadsdeel", "admin"))]
-Counters = Annotated[Principal, Depends(Allow("stadsdeel", "admin", "coordinator"))]
 YearPath = Annotated[int, Path(ge=2000, le=2100, examples=[2019])]
 
 
@@ -40,8 +34,8 @@ async def get_budget(
     format_: CsvFormat = None,
 ) -> Any:
     data = await service.budget(conn, year)
-    if export.wants_csv(request, format_):
-        return export.csv_response(sheet.write(data), f"begroting-{year}")
+    if wants_csv(request, format_):
+        return csv_response(sheet.write(data), f"begroting-{year}")
     return data
 
 
@@ -59,7 +53,7 @@ async def replace_budget(
     year: YearPath,
 ) -> Any:
     raw = await request.body()
-    if request.headers.get("content-type", "").startswith(CSV_MEDIA):
+    if sends_csv(request):
         data, lines = sheet.read(raw, year)
         moved = await service.replace_year(
             conn, principal, year, data, lambda section, i, _: f"line {lines[(section, i)]}"
@@ -73,25 +67,3 @@ async def replace_budget(
             ) from None
         moved = await service.replace_year(conn, principal, year, data)
     return {**await service.budget(conn, year, required=False), "moved": moved}
-
-
-@router.get(
-    "/indicators/efficiency",
-    response_model=Efficiency,
-    summary="What the work costs against what it reaches, for a year or a quarter",
-    responses=csv_answer(),
-)
-async def efficiency(
-    request: Request,
-    conn: Connection,
-    principal: Counters,
-    year: Year,
-    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
-    room: Rooms = [],  # noqa: B006 - FastAPI copies defaults
-    format_: CsvFormat = None,
-) -> Any:
-    data = await figures.efficiency(conn, principal, period(year, quarter), room)
-    if export.wants_csv(request, format_):
-        name = f"doelmatigheid-{year}" + (f"-q{quarter}" if quarter else "")
-        return export.csv_response(export.render(figures.HEADER, figures.rows(data)), name)
-    return data

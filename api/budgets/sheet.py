@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from api.budgets.schemas import BudgetSet
 from api.errors import InvalidInput
-from api.indicators.export import read_sheet, render
+from api.sheets import read_sheet, render
 
 HEADER = ["section", "kind", "name", "rooms", "amount", "fte"]
 SECTIONS = {"income": "income", "cost": "costs", "subsidy": "subsidies", "staff": "staff"}

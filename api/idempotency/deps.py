@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.service import record
 from api.caller import Principal
-from api.db import Connection
+from api.deps import Connection
 from api.idempotency import service
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")

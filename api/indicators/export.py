@@ -1,56 +1,11 @@
-"""CSV that opens cleanly in Excel with Dutch settings: semicolons, decimal commas, a UTF-8
-byte-order mark, CRLF, and no cell that Excel would run as a formula."""
+"""The performance figures and the targets as CSV rows (written by `api/sheets.py`)."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
-from decimal import Decimal
+from collections.abc import Iterable
 from typing import Any
 
-from fastapi import Request, Response
-
-from api.errors import InvalidInput
-from api.openapi import CSV_MEDIA
 from api.reference.labels import label_nl
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "ja" if value else "nee"
-    if isinstance(value, float):
-        return f"{value:.3f}".rstrip("0").rstrip(".").replace(".", ",")
-    if isinstance(value, Decimal):  # exact euros: "-27088,00", a number to Excel, never text
-        return format(value, "f").replace(".", ",")
-    if isinstance(value, int):
-        return str(value)
-    text = str(value)
-    # a leading apostrophe makes Excel show the text instead of running it
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def read_sheet(raw: bytes) -> csv.DictReader[str]:
-    """An uploaded sheet, UTF-8 with or without a byte-order mark, `;` or `,` between fields."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput([("body", "not UTF-8 text")]) from None
-    first = text.split("\n", 1)[0]
-    return csv.DictReader(io.StringIO(text), delimiter=";" if ";" in first else ",")
-
-
-def render(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([cell(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def performance_rows(data: dict[str, Any]) -> Iterable[list[Any]]:
@@ -113,26 +68,3 @@ TARGETS_HEADER = ["jaar", "kamer", "indicator", "eenheid", "doel"]
 def target_rows(rows: Iterable[dict[str, Any]]) -> Iterable[list[Any]]:
     for r in rows:
         yield [r["year"], r["room"], r["indicator"], r["unit"], r["value"]]
-
-
-def wants_csv(request: Request, format_: str | None) -> bool:
-    """CSV when asked for with format=csv, or with Accept: text/csv and no format."""
-    if format_ is not None:
-        return format_ == "csv"
-    return CSV_MEDIA in request.headers.get("accept", "")
-
-
-def csv_response(content: bytes, name: str) -> Response:
-    """A CSV answer that Excel saves as `name`.csv."""
-    return Response(
-        content,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )
-
-
-def period_name(what: str, year: int, quarter: int | None, month: int | None) -> str:
-    """A sheet's file name for its period: prestaties-2019, prestaties-2019-q1, -2019-03."""
-    return (
-        f"{what}-{year}" + (f"-q{quarter}" if quarter else "") + (f"-{month:02d}" if month else "")
-    )

@@ -1,31 +1,36 @@
-"""/indicators/performance and /targets: the figures the district pulls, and its agreements."""
+"""Every figure the district pulls (/indicators/*: performance, participants, efficiency,
+outcomes, referrals) and its agreements (/targets, /outcome-targets)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import ValidationError
 
+from api.base import utcnow
+from api.budgets.schemas import Efficiency
 from api.calendar import period
-from api.caller import Principal
-from api.db import Connection
-from api.deps import Allow
+from api.deps import Connection, District, Overseers, Readers, referral_overdue_days
 from api.errors import InvalidInput
-from api.indicators import export, service, targets
-from api.indicators.export import wants_csv
+from api.indicators import efficiency, export, service, targets
 from api.indicators.schemas import Breakdown, Performance, TargetPage, TargetSet
-from api.openapi import CSV_MEDIA, csv_answer, csv_body
-from api.schemas import CsvFormat, Cursor, Limit, Rooms, Year
+from api.openapi import csv_answer, csv_body
+from api.outcomes import figures as outcomes
+from api.outcomes.schemas import Outcomes, OutcomeTargetPage, OutcomeTargetSet
+from api.params import CsvFormat, Cursor, Limit, Rooms, SlugQuery, Year
+from api.referrals import figures as referrals
+from api.referrals.schemas import ReferralFigures
+from api.responses import csv_response, sends_csv, wants_csv
+from api.sheets import period_name, read_sheet, render
 
-router = APIRouter(tags=["indicators"])
-
-Readers = Annotated[Principal, Depends(Allow("stadsdeel", "admin", "coordinator", "volunteer"))]
-District = Annotated[Principal, Depends(Allow("stadsdeel", "admin"))]
+# no tags on the router: the outcome and referral figures are tagged with their domain too
+router = APIRouter()
 
 
 @router.get(
     "/indicators/performance",
+    tags=["indicators"],
     response_model=Performance,
     summary="Targets against realised figures for a year, quarter or month",
     responses=csv_answer(),
@@ -42,15 +47,14 @@ async def performance(
 ) -> Any:
     data = await service.performance(conn, principal, period(year, quarter, month), room)
     if wants_csv(request, format_):
-        name = export.period_name("prestaties", year, quarter, month)
-        return export.csv_response(
-            export.render(export.PERFORMANCE_HEADER, export.performance_rows(data)), name
-        )
+        name = period_name("prestaties", year, quarter, month)
+        return csv_response(render(export.PERFORMANCE_HEADER, export.performance_rows(data)), name)
     return data
 
 
 @router.get(
     "/indicators/participants",
+    tags=["indicators"],
     response_model=Breakdown,
     summary="Participants by age band or postcode area, small cells hidden for the district",
 )
@@ -68,6 +72,7 @@ async def participants(
 
 @router.get(
     "/targets",
+    tags=["indicators"],
     response_model=TargetPage,
     summary="Performance agreements; as CSV the whole selection, ready for PUT /targets/{year}",
     responses=csv_answer(),
@@ -77,7 +82,7 @@ async def list_targets(
     conn: Connection,
     principal: Readers,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-    room: Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")] = None,
+    room: SlugQuery = None,
     limit: Limit = 50,
     cursor: Cursor = None,
     format_: CsvFormat = None,
@@ -87,11 +92,7 @@ async def list_targets(
         rows = await targets.list_agreements(
             conn, principal, targets.TARGETS, year=year, room=room, limit=100_000, after=None
         )
-        return Response(
-            export.render(export.TARGETS_HEADER, export.target_rows(rows)),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )
+        return csv_response(render(export.TARGETS_HEADER, export.target_rows(rows)), name)
     return await targets.agreements_page(
         conn, principal, targets.TARGETS, year=year, room=room, limit=limit, cursor=cursor
     )
@@ -99,6 +100,7 @@ async def list_targets(
 
 @router.put(
     "/targets/{year}",
+    tags=["indicators"],
     response_model=TargetPage,
     summary="Set a year's agreements (JSON or CSV); the year becomes exactly these",
     openapi_extra=csv_body(TargetSet),
@@ -110,7 +112,7 @@ async def replace_targets(
     year: Annotated[int, Path(ge=2000, le=2100)],
 ) -> Any:
     raw = await request.body()
-    if request.headers.get("content-type", "").startswith(CSV_MEDIA):
+    if sends_csv(request):
         items = _csv_items(raw, year)
     else:
         try:
@@ -128,7 +130,7 @@ _CSV_COLUMNS = {"kamer": "room", "eenheid": "unit", "doel": "value"}
 
 
 def _csv_items(raw: bytes, year: int) -> list[dict[str, Any]]:
-    reader = export.read_sheet(raw)
+    reader = read_sheet(raw)
     items, errors = [], []
     for line, raw_row in enumerate(reader, start=2):
         row = {_CSV_COLUMNS.get(k.strip(), k.strip()): v for k, v in raw_row.items() if k}
@@ -155,3 +157,118 @@ def _csv_items(raw: bytes, year: int) -> list[dict[str, Any]]:
     if errors:
         raise InvalidInput(errors[:200])
     return items
+
+
+@router.get(
+    "/indicators/efficiency",
+    response_model=Efficiency,
+    tags=["indicators"],
+    summary="What the work costs against what it reaches, for a year or a quarter",
+    responses=csv_answer(),
+)
+async def efficiency_figures(
+    request: Request,
+    conn: Connection,
+    principal: Overseers,
+    year: Year,
+    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
+    room: Rooms = [],  # noqa: B006 - FastAPI copies defaults
+    format_: CsvFormat = None,
+) -> Any:
+    data = await efficiency.efficiency(conn, principal, period(year, quarter), room)
+    if wants_csv(request, format_):
+        name = f"doelmatigheid-{year}" + (f"-q{quarter}" if quarter else "")
+        return csv_response(render(efficiency.HEADER, efficiency.rows(data)), name)
+    return data
+
+
+@router.get(
+    "/indicators/outcomes",
+    response_model=Outcomes,
+    tags=["outcomes", "indicators"],
+    summary="Movement between first and latest measurement in a year, quarter or month; "
+    "new volunteers; targets pro rata",
+    responses=csv_answer(),
+)
+async def outcome_figures(
+    request: Request,
+    conn: Connection,
+    principal: Readers,
+    year: Year,
+    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
+    month: Annotated[int | None, Query(ge=1, le=12)] = None,
+    room: Rooms = [],  # noqa: B006 - FastAPI copies defaults
+    format_: CsvFormat = None,
+) -> Any:
+    data = await outcomes.outcome_figures(conn, principal, period(year, quarter, month), room)
+    if wants_csv(request, format_):
+        name = period_name("uitkomsten", year, quarter, month)
+        return csv_response(render(outcomes.OUTCOMES_HEADER, outcomes.outcome_rows(data)), name)
+    return data
+
+
+@router.get(
+    "/outcome-targets",
+    response_model=OutcomeTargetPage,
+    tags=["outcomes", "indicators"],
+    summary="Outcome agreements: residents moving up a ladder or the matrix, new volunteers",
+)
+async def list_outcome_targets(
+    conn: Connection,
+    principal: Readers,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    room: SlugQuery = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Any:
+    return await targets.agreements_page(
+        conn,
+        principal,
+        targets.OUTCOME_TARGETS,
+        year=year,
+        room=room,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+@router.put(
+    "/outcome-targets/{year}",
+    response_model=OutcomeTargetPage,
+    tags=["outcomes", "indicators"],
+    summary="Set a year's outcome agreements; the year becomes exactly these",
+)
+async def replace_outcome_targets(
+    conn: Connection,
+    principal: District,
+    year: Annotated[int, Path(ge=2000, le=2100)],
+    body: OutcomeTargetSet,
+) -> Any:
+    items = [i.model_dump() for i in body.items]
+    await targets.replace_outcome_targets(conn, principal, year, items)
+    return await targets.agreements_page(conn, principal, targets.OUTCOME_TARGETS, year=year)
+
+
+@router.get(
+    "/indicators/referrals",
+    response_model=ReferralFigures,
+    tags=["referrals", "indicators"],
+    summary="Referrals per partner and direction: status, closure, speed, overdue, reasons",
+)
+async def referral_figures(
+    request: Request,
+    conn: Connection,
+    principal: Overseers,
+    year: Annotated[int, Query(ge=2000, le=2100)],
+    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
+    month: Annotated[int | None, Query(ge=1, le=12)] = None,
+    room: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
+) -> Any:
+    return await referrals.referral_figures(
+        conn,
+        principal,
+        period(year, quarter, month),
+        room,
+        referral_overdue_days(request),
+        utcnow(),
+    )

@@ -1,28 +1,11 @@
 """Indicators and targets over the wire."""
 
-from datetime import date
 from typing import Literal
 
 from pydantic import Field
 
-from api.schemas import ApiModel, InputModel, Page
-
-Unit = Literal["services", "participants"]
-Number = int | float
-LabelNl = Field(description="The Dutch label of the code beside it", examples=["Formulieren"])
-
-
-class PeriodPublic(ApiModel):
-    start: date
-    end: date
-
-
-class DisclosureControl(ApiModel):
-    applied: bool = Field(
-        description="Whether counts were hidden for your role (the district roles): a count of "
-        "1 to 4 people, and any other that would let one be worked out, is null"
-    )
-    note: str = Field(description="What was hidden and why, in a sentence")
+from api.figures import DisclosureControl, LabelNl, Number, PeriodPublic, Unit
+from api.schemas import ApiModel, InputModel, Page, Slug
 
 
 class IndicatorFigure(ApiModel):
@@ -78,7 +61,7 @@ class TargetPage(Page[TargetPublic]):
 
 
 class TargetItem(InputModel):
-    room: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)
+    room: Slug
     indicator: str = Field(pattern=r"^[a-z]+(-[a-z]+)*$", max_length=40)
     unit: Unit
     value: int = Field(ge=0, le=1_000_000)

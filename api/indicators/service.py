@@ -17,26 +17,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api import disclosure
 from api.base import table
 from api.calendar import Period, today
-from api.caller import Principal
+from api.caller import DISTRICT_ROLES, Principal
 from api.disclosure import Family, controlled, protect
+from api.figures import number
 from api.indicators.models import Target
 from api.reference.labels import with_labels
 from api.registrations.models import Registration
 from api.residents.models import Resident
 from api.rooms import service as rooms
-from api.scoping import DISTRICT_ROLES, readable_rooms
+from api.scoping import readable_rooms
 
 UNIQUE_VISITORS = "unique-visitors"
 _reg: Table = table(Registration)
 _target: Table = table(Target)
 _resident: Table = table(Resident)
-
-
-def _number(value: float | None, digits: int = 1) -> int | float | None:
-    if value is None:
-        return None
-    value = round(value, digits)
-    return int(value) if float(value).is_integer() else value
 
 
 async def realised(
@@ -156,12 +150,12 @@ async def performance(
         return {
             "indicator": indicator,
             "unit": unit,
-            "target": _number(period_target),
+            "target": number(period_target),
             "realised": value,
-            "attainment": _number(value / period_target, 3)
+            "attainment": number(value / period_target, 3)
             if period_target and value is not None
             else None,
-            "expected_to_date": _number(None if period_target is None else period_target * elapsed),
+            "expected_to_date": number(None if period_target is None else period_target * elapsed),
         }
 
     per_room = []

@@ -1,4 +1,5 @@
-"""Performance agreements: read per room, set per year by the district (every change audited)."""
+"""Agreements, performance and outcome: read per room, set per year by the district (every
+change audited)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from api.caller import Principal
 from api.errors import InvalidInput
 from api.indicators.models import Target
 from api.indicators.service import UNIQUE_VISITORS
+from api.outcomes.models import OutcomeTarget
 from api.rooms import service as rooms
 from api.schemas import decode_cursor, page
 from api.scoping import readable_rooms
@@ -131,3 +133,33 @@ async def replace_year(
         raise InvalidInput(errors[:200])
     await store_year(conn, principal, _target, year, rows, "targets.replace")
     return len(rows)
+
+
+# the district's outcome agreements: residents moving up a ladder or the matrix, new volunteers
+OUTCOME_TARGETS: Table = table(OutcomeTarget)
+
+
+async def replace_outcome_targets(
+    conn: AsyncConnection, principal: Principal, year: int, items: list[dict[str, Any]]
+) -> None:
+    """The year's outcome agreements become exactly these."""
+    ref = await rooms.reference(conn)
+    errors, rows, seen = [], [], set()
+    for i, item in enumerate(items):
+        if item["room"] not in ref.rooms:
+            errors.append((f"items.{i}.room", f"unknown room '{item['room']}'"))
+        elif (item["room"], item["indicator"]) in seen:
+            errors.append((f"items.{i}", f"{item['room']} / {item['indicator']} is given twice"))
+        else:
+            seen.add((item["room"], item["indicator"]))
+            rows.append(
+                {
+                    "year": year,
+                    "room_id": ref.rooms[item["room"]].id,
+                    "indicator": item["indicator"],
+                    "value": item["value"],
+                }
+            )
+    if errors:
+        raise InvalidInput(errors[:200])
+    await store_year(conn, principal, OUTCOME_TARGETS, year, rows, "outcome_targets.replace")

@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api import disclosure
 from api.base import table
 from api.calendar import Period
-from api.caller import Principal
+from api.caller import DISTRICT_ROLES, Principal
 from api.disclosure import MINIMUM, Family, controlled, protect
-from api.indicators.service import _number
+from api.figures import number
 from api.outcomes.models import (
     INSTRUMENTS,
     LADDER,
@@ -39,7 +39,7 @@ from api.outcomes.models import (
 from api.reference.labels import label_nl, with_labels
 from api.residents.models import ResidentRoom
 from api.rooms import service as rooms
-from api.scoping import DISTRICT_ROLES, readable_rooms
+from api.scoping import readable_rooms
 
 _assessment: Table = table(Assessment)
 _volunteering: Table = table(Volunteering)
@@ -252,7 +252,7 @@ async def outcome_figures(
         agreed[(room_id, indicator)] = value
         agreed[(None, indicator)] = agreed.get((None, indicator), 0) + value
     # a quarter's or a month's target is the year's pro rata, as in performance
-    targets = {k: _number(v * period.share_of_year) for k, v in agreed.items()}
+    targets = {k: number(v * period.share_of_year) for k, v in agreed.items()}
     rows: list[int | None] = [*room_ids, None]
     served = {row: {r for r, by in pairs.rooms.items() if row is None or row in by} for row in rows}
     counts = {

@@ -1,4 +1,4 @@
-"""Outcome measurements and volunteering of one resident, and the district's outcome targets.
+"""Outcome measurements and volunteering of one resident (the outcome targets: indicators).
 
 A resident's measurements are written by the rooms that serve the resident and seen by the
 room that recorded them and the resident's home room (api/scoping.py); every read and write
@@ -19,15 +19,13 @@ from api.audit.service import record
 from api.base import table, utcnow
 from api.caller import Principal
 from api.errors import Conflict, InvalidInput
-from api.indicators import targets
-from api.outcomes.models import LADDER, VOLUNTEERING_RUNG, Assessment, OutcomeTarget, Volunteering
+from api.outcomes.models import LADDER, VOLUNTEERING_RUNG, Assessment, Volunteering
 from api.registrations.service import check_date
 from api.rooms import service as rooms
 from api.scoping import recorded_for, require_room, served_resident, serving_rooms
 
 _assessment: Table = table(Assessment)
 _volunteering: Table = table(Volunteering)
-_target: Table = table(OutcomeTarget)
 
 RESTRICTED = "Processing of this resident is restricted (GDPR art. 18)."
 
@@ -194,35 +192,6 @@ async def record_volunteering(
     )
     below = latest_rung is not None and latest_rung < VOLUNTEERING_RUNG
     return {**created, "suggested_rung": VOLUNTEERING_RUNG if below else None}
-
-
-OUTCOME_TARGETS = _target
-
-
-async def replace_outcome_targets(
-    conn: AsyncConnection, principal: Principal, year: int, items: list[dict[str, Any]]
-) -> None:
-    """The year's outcome agreements become exactly these."""
-    ref = await rooms.reference(conn)
-    errors, rows, seen = [], [], set()
-    for i, item in enumerate(items):
-        if item["room"] not in ref.rooms:
-            errors.append((f"items.{i}.room", f"unknown room '{item['room']}'"))
-        elif (item["room"], item["indicator"]) in seen:
-            errors.append((f"items.{i}", f"{item['room']} / {item['indicator']} is given twice"))
-        else:
-            seen.add((item["room"], item["indicator"]))
-            rows.append(
-                {
-                    "year": year,
-                    "room_id": ref.rooms[item["room"]].id,
-                    "indicator": item["indicator"],
-                    "value": item["value"],
-                }
-            )
-    if errors:
-        raise InvalidInput(errors[:200])
-    await targets.store_year(conn, principal, _target, year, rows, "outcome_targets.replace")
 
 
 async def erase_outcomes(conn: AsyncConnection, resident_id: uuid.UUID) -> None:

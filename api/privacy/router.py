@@ -5,8 +5,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 
-from api.db import Connection
-from api.deps import Coordinator
+from api.deps import Connection, Coordinator
 from api.privacy import service
 from api.privacy.schemas import ResidentExport, Restriction, RestrictionState
 

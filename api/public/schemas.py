@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import Field
 
 from api.budgets.schemas import Euros
-from api.indicators.schemas import DisclosureControl, Number, PeriodPublic, Unit
+from api.figures import DisclosureControl, Number, PeriodPublic, Unit
 from api.rooms.schemas import OpeningHours
 from api.schemas import ApiModel, InputModel
 from api.text import Text

@@ -1,42 +1,28 @@
-"""/referrals, /residents/{id}/consents and /indicators/referrals."""
+"""/referrals and /residents/{id}/consents (the figures: /indicators/referrals, in indicators)."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import Field
+from fastapi import APIRouter, Query, Request, Response
 
-from api.base import utcnow
-from api.calendar import period
-from api.caller import Principal
-from api.db import Connection
-from api.deps import Allow, Staff
-from api.errors import InvalidInput
+from api.deps import Connection, Parties, Staff, referral_overdue_days
 from api.idempotency.deps import IdempotencyKey
-from api.indicators.schemas import LabelNl
-from api.referrals import figures, service
+from api.params import Cursor, Limit, SlugQuery
+from api.referrals import service
 from api.referrals.schemas import (
     ConsentCreate,
     ConsentPage,
     ConsentPublic,
-    Reason,
     ReferralCreate,
     ReferralPage,
     ReferralPublic,
     Status,
     Transition,
 )
-from api.schemas import ApiModel, Cursor, Limit, decode_cursor, page
+from api.schemas import decode_cursor, page
 
 router = APIRouter(tags=["referrals"])
-Parties = Annotated[Principal, Depends(Allow("volunteer", "coordinator", "partner"))]
-Overseers = Annotated[Principal, Depends(Allow("stadsdeel", "admin", "coordinator"))]
-SlugQuery = Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
-
-
-def _overdue_days(request: Request) -> int:
-    return int(request.app.state.settings.referral_overdue_days)
 
 
 @router.post(
@@ -60,7 +46,9 @@ async def create(
         principal, body.model_dump(mode="json"), object_type="referral"
     ):
         return replay
-    created = await service.create(conn, principal, body.model_dump(), _overdue_days(request))
+    created = await service.create(
+        conn, principal, body.model_dump(), referral_overdue_days(request)
+    )
     return await idempotency.complete(conn, 201, ReferralPublic, created)
 
 
@@ -77,11 +65,8 @@ async def list_referrals(
     partner: SlugQuery = None,
     overdue: Annotated[bool | None, Query(description="Waiting too long in sent/accepted")] = None,
 ) -> Any:
-    after = decode_cursor(cursor, str, str)
-    try:
-        position = (datetime.fromisoformat(after[0]), UUID(after[1])) if after else None
-    except ValueError:
-        raise InvalidInput([("cursor", "not a cursor this list gave out")]) from None
+    after = decode_cursor(cursor, datetime, UUID)
+    position = (after[0], after[1]) if after else None
     rows = await service.list_referrals(
         conn,
         principal,
@@ -92,14 +77,14 @@ async def list_referrals(
         room=room,
         partner=partner,
         overdue=overdue,
-        overdue_days=_overdue_days(request),
+        overdue_days=referral_overdue_days(request),
     )
     return page(rows, limit, key=lambda r: [r["created_at"].isoformat(), str(r["id"])])
 
 
 @router.get("/referrals/{referral_id}", response_model=ReferralPublic, summary="One referral")
 async def get(request: Request, conn: Connection, principal: Parties, referral_id: UUID) -> Any:
-    return await service.get(conn, principal, referral_id, _overdue_days(request))
+    return await service.get(conn, principal, referral_id, referral_overdue_days(request))
 
 
 @router.post(
@@ -112,7 +97,7 @@ async def transition(
     request: Request, conn: Connection, principal: Parties, referral_id: UUID, body: Transition
 ) -> Any:
     return await service.move(
-        conn, principal, referral_id, body.model_dump(), _overdue_days(request)
+        conn, principal, referral_id, body.model_dump(), referral_overdue_days(request)
     )
 
 
@@ -148,52 +133,3 @@ async def withdraw_consent(
 ) -> Response:
     await service.withdraw_consent(conn, principal, resident_id, consent_id)
     return Response(status_code=204)
-
-
-class PartnerFigures(ApiModel):
-    partner: str
-    label_nl: str = LabelNl
-    direction: Literal["outgoing", "incoming"]
-    total: int
-    by_status: dict[Status, int]
-    closure_rate: float | None = Field(description="Share that reached an end state")
-    completion_rate: float | None
-    median_days_to_acceptance: float | None
-    median_days_to_completion: float | None
-    overdue: int
-    reasons: dict[Reason, int]
-    reason_labels: dict[Reason, str] = Field(
-        description="The Dutch label of each reason in `reasons`"
-    )
-
-
-class ReferralPeriod(ApiModel):
-    start: date
-    end: date
-
-
-class ReferralFigures(ApiModel):
-    year: int
-    period: ReferralPeriod
-    rooms: list[str]
-    items: list[PartnerFigures]
-
-
-@router.get(
-    "/indicators/referrals",
-    response_model=ReferralFigures,
-    tags=["indicators"],
-    summary="Referrals per partner and direction: status, closure, speed, overdue, reasons",
-)
-async def referral_figures(
-    request: Request,
-    conn: Connection,
-    principal: Overseers,
-    year: Annotated[int, Query(ge=2000, le=2100)],
-    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
-    month: Annotated[int | None, Query(ge=1, le=12)] = None,
-    room: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
-) -> Any:
-    return await figures.referral_figures(
-        conn, principal, period(year, quarter, month), room, _overdue_days(request), utcnow()
-    )

@@ -1,25 +1,23 @@
 """Referrals and consents over the wire."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from api.schemas import ApiModel, InputModel, Page
+from api.figures import LabelNl
+from api.schemas import ApiModel, Code, InputModel, Page, Slug
 from api.text import Text
 
 Status = Literal["sent", "accepted", "declined", "withdrawn", "completed", "no_show"]
 Reason = Literal["no-capacity", "not-eligible", "resident-declined", "could-not-reach", "other"]
-Slug = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)
 
 
 class ReferralCreate(InputModel):
-    room: str = Slug
-    partner: str | None = Field(
+    room: Slug
+    partner: Code | None = Field(
         None,
-        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
-        max_length=40,
         description="Rooms: the partner referred to. Partners: leave out (it is you)",
     )
     resident_id: UUID | None = Field(None, description="Rooms: the resident referred")
@@ -77,7 +75,7 @@ class ReferralPage(Page[ReferralPublic]):
 
 
 class ConsentCreate(InputModel):
-    partner: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=40)
+    partner: Code
     purpose: Literal["referral"] = Field(
         "referral", description="referral: the partner may know who is referred to it"
     )
@@ -98,3 +96,32 @@ class ConsentPublic(ApiModel):
 
 class ConsentPage(Page[ConsentPublic]):
     pass
+
+
+class PartnerFigures(ApiModel):
+    partner: str
+    label_nl: str = LabelNl
+    direction: Literal["outgoing", "incoming"]
+    total: int
+    by_status: dict[Status, int]
+    closure_rate: float | None = Field(description="Share that reached an end state")
+    completion_rate: float | None
+    median_days_to_acceptance: float | None
+    median_days_to_completion: float | None
+    overdue: int
+    reasons: dict[Reason, int]
+    reason_labels: dict[Reason, str] = Field(
+        description="The Dutch label of each reason in `reasons`"
+    )
+
+
+class ReferralPeriod(ApiModel):
+    start: date
+    end: date
+
+
+class ReferralFigures(ApiModel):
+    year: int
+    period: ReferralPeriod
+    rooms: list[str]
+    items: list[PartnerFigures]

@@ -1,6 +1,5 @@
 """/registrations: the help given, registered at the desk, corrected by coordinators."""
 
-import csv
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
@@ -8,13 +7,12 @@ from uuid import UUID
 import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from api.db import Connection
-from api.deps import Coordinator, Staff
-from api.errors import InvalidInput
+from api.deps import Connection, Coordinator, Staff
 from api.idempotency.deps import IdempotencyKey
 from api.openapi import csv_body
+from api.params import Cursor, Limit, RequiredSlugQuery, SlugQuery
 from api.registrations import service
-from api.registrations.importing import ImportFormatError, read_csv
+from api.registrations.importing import read_upload
 from api.registrations.schemas import (
     RegistrationCreate,
     RegistrationPage,
@@ -22,7 +20,7 @@ from api.registrations.schemas import (
     RegistrationUpdate,
 )
 from api.residents.lookup import CodeLimits
-from api.schemas import ApiModel, Cursor, Limit, decode_cursor, encode_cursor
+from api.schemas import ApiModel, decode_cursor, encode_cursor
 
 
 def wire_json(
@@ -38,7 +36,6 @@ def wire_json(
 
 
 router = APIRouter(tags=["registrations"])
-SlugQuery = Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 
 
 def _etag(version: int) -> dict[str, str]:
@@ -104,11 +101,8 @@ async def list_registrations(
     resident_id: Annotated[UUID | None, Query(alias="residentId")] = None,
     include_voided: Annotated[bool, Query(alias="includeVoided")] = False,
 ) -> Any:
-    after = decode_cursor(cursor, str, str)
-    try:
-        position = (date.fromisoformat(after[0]), UUID(after[1])) if after else None
-    except ValueError:
-        raise InvalidInput([("cursor", "not a cursor this list gave out")]) from None
+    after = decode_cursor(cursor, date, UUID)
+    position = (after[0], after[1]) if after else None
     rows = await service.list_registrations(
         conn,
         principal,
@@ -186,19 +180,8 @@ async def import_registrations(
     request: Request,
     conn: Connection,
     principal: Coordinator,
-    room: Annotated[str, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")],
+    room: RequiredSlugQuery,
 ) -> Any:
-    raw = await request.body()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("cp1252")  # Excel's "CSV" on Windows
-        except UnicodeDecodeError:
-            raise InvalidInput([("body", "not UTF-8 or Windows-1252 text")]) from None
-    try:
-        rows = list(read_csv(text))
-    except (ImportFormatError, csv.Error) as exc:
-        raise InvalidInput([("body", str(exc))]) from None
+    rows = read_upload(await request.body())
     limits = CodeLimits.of(request.app.state.settings)
     return await service.import_registrations(conn, principal, room, rows, limits)

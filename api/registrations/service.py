@@ -28,7 +28,15 @@ from api.base import table, utcnow
 from api.calendar import today
 from api.caller import Principal
 from api.db import Prepared, Writes, bulk_insert, keeping
-from api.errors import AppError, Conflict, InvalidInput, NotFound, PreconditionFailed
+from api.errors import (
+    AppError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    UnknownCodes,
+)
 from api.registrations.importing import parse_import_row
 from api.registrations.models import Registration
 from api.registrations.schemas import RegistrationCreate
@@ -53,10 +61,6 @@ _COLUMNS = (
     _reg.c.voided_at,
     _reg.c.void_reason,
 )
-
-
-class PreconditionRequired(AppError):
-    status, slug, title = 428, "precondition-required", "Precondition required"
 
 
 def check_date(occurred_on: date, room: rooms.RoomRef, name: str = "occurredOn") -> None:
@@ -445,10 +449,6 @@ def _public_ids(values: dict[str, Any], ref: Any) -> dict[str, Any]:
 
 
 ProgressFn = Callable[[int], None]
-
-
-class UnknownCodes(AppError):
-    status, slug, title = 422, "unknown-resident-codes", "Unknown resident codes"
 
 
 # the same text however many codes are unknown, and which: an answer must tell nothing

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from api.errors import AppError
+from api.errors import CodeTypo
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 _INDEX = {c: i for i, c in enumerate(ALPHABET)}
@@ -20,16 +20,6 @@ RANDOM_LENGTH = 6
 PATTERN = r"^\s*[2-9A-HJ-NP-Za-hj-np-z]{3}[- ]?[2-9A-HJ-NP-Za-hj-np-z]{4}\s*$"
 _SHAPE = re.compile(PATTERN)
 EXAMPLE = "K7Q-M428"
-
-
-class CodeTypo(AppError):
-    status, slug, title = 422, "resident-code-typo", "Mistyped resident code"
-
-    def __init__(self, name: str = "residentCode") -> None:
-        super().__init__(
-            "Check the code: a character is mistyped.",
-            extra={"invalidParams": [{"name": name, "reason": "a character is mistyped"}]},
-        )
 
 
 def _sum(chars: str, *, double_last: bool) -> int:

@@ -5,13 +5,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 
-from api.db import Connection
-from api.deps import Staff
+from api.deps import Connection, Staff
 from api.idempotency.deps import IdempotencyKey
+from api.params import Cursor, Limit
 from api.residents import codes, service
 from api.residents.lookup import CodeLimits
 from api.residents.schemas import ResidentCreate, ResidentPage, ResidentPublic, ResidentUpdate
-from api.schemas import Cursor, Limit, decode_cursor, page
+from api.schemas import decode_cursor, page
 
 router = APIRouter(tags=["residents"])
 
