@@ -243,9 +243,7 @@ class Prepared:
     ) -> None:
         """`json`: the parameters that hold JSON values (dicts or lists)."""
         self.statement = statement
-        compiled = (postgresql if postgresql is not None else statement).compile(
-            dialect=_PSYCOPG
-        )
+        compiled = (postgresql if postgresql is not None else statement).compile(dialect=_PSYCOPG)
         self._pg_sql = str(compiled)
         self._json = json
 
