@@ -18,11 +18,13 @@ worker is up, 64 clients of one connection each, in a closed loop without pauses
 - 4 district clients (stadsdeel) pulling this year's `GET /indicators/performance`.
 
 Prints p50/p99 and req/s per route side by side for each worker count, and the share of a
-core the load generator itself used (it shares the machine). Then reconciles: every
-acknowledged registration and referral is in the database, no key is stored twice, and the
-year's services per the API equal a count from the table. Exits 1 on any lost or doubled
-write or server error. Writes the figures to bench/results/load_mix-<unix time>.json.
-Loopback only; every loop ends at its deadline.
+core each worker process and the load generator itself got in the measured seconds (they
+share the machine with the database: on a busy machine, two workers may get no more CPU
+than one). Then reconciles: every acknowledged registration and referral is in the
+database, no key is stored twice, and the year's services per the API equal a count from
+the table. Exits 1 on any lost or doubled write or any error (a transport error, a 5xx, or
+an answer the route should not give). Writes the figures to
+bench/results/load_mix-<unix time>.json. Loopback only; every loop ends at its deadline.
 """
 
 from __future__ import annotations
