@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from alembic.config import Config
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, NullPool, create_engine
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db import ensure_sqlite_dir, sync_url
@@ -284,6 +284,50 @@ def retention_run(
         typer.echo(f"{verb}: {count} {label}")
 
 
+rollup = typer.Typer(help="The figures' presence rollup, kept beside the registrations.")
+app.add_typer(rollup, name="rollup")
+
+
+@rollup.command("check")
+def rollup_check(
+    show: int = typer.Option(20, min=0, help="How many differing rows to list"),
+) -> None:
+    """Compare the rollup with the registrations; exit 1 and list what differs."""
+    from api.indicators import rollup as presence
+
+    rows = _run_service(_settings(), presence.differences)
+    if not rows:
+        typer.echo("the rollup agrees with the registrations")
+        return
+    missing = sum(1 for r in rows if r["side"] == "missing")
+    typer.secho(
+        f"the rollup differs from the registrations: {missing} row(s) missing or wrong, "
+        f"{len(rows) - missing} row(s) there that should not be (or wrong); "
+        "`bwk rollup rebuild` remakes it",
+        err=True,
+        fg="red",
+    )
+    for r in rows[:show]:
+        typer.echo(
+            f"  {r['side']}: year {r['year']}, room {r['room_id'] or 'all'}, "
+            f"activity {r['activity_id'] or 'all'}, resident {r['resident_id']}, "
+            f"months {r['months']:012b}"
+        )
+    if len(rows) > show:
+        typer.echo(f"  ... and {len(rows) - show} more")
+    raise typer.Exit(1)
+
+
+@rollup.command("rebuild")
+def rollup_rebuild() -> None:
+    """Remake the rollup from the registrations, in one transaction (writes of
+    registrations wait for it on PostgreSQL)."""
+    from api.indicators import rollup as presence
+
+    count = _run_service(_settings(), presence.rebuild)
+    typer.echo(f"rollup rebuilt: {count} rows")
+
+
 @app.command()
 def worker(
     once: bool = typer.Option(False, "--once", help="Deliver what is due, then stop"),
@@ -305,17 +349,64 @@ def worker(
     asyncio.run(run())
 
 
+def _max_connections(settings: Settings) -> int | None:
+    """PostgreSQL's max_connections less the superuser's reserve; None for SQLite or when
+    the database does not answer within 3 s (serving does not wait for it)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if settings.is_sqlite:
+        return None
+    engine = create_engine(
+        sync_url(settings.database_url),
+        hide_parameters=True,
+        connect_args={"connect_timeout": 3},
+        poolclass=NullPool,
+    )
+    try:
+        with engine.connect() as conn:
+            total = int(conn.execute(text("SHOW max_connections")).scalar_one())
+            reserved = int(conn.execute(text("SHOW superuser_reserved_connections")).scalar_one())
+    except (SQLAlchemyError, ValueError):
+        return None
+    finally:
+        engine.dispose()
+    return total - reserved
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on"),
     port: int = typer.Option(8000, help="Port to listen on"),
-    workers: int = typer.Option(1, help="Worker processes"),
+    workers: int | None = typer.Option(
+        None, min=0, help="Worker processes (default BWK_WORKERS; 0: one per CPU)"
+    ),
 ) -> None:
-    """Serve the API with uvicorn."""
+    """Serve the API with uvicorn: one worker process per CPU unless told otherwise."""
+    import structlog
     import uvicorn
 
+    from api import cpus
+    from api.logging import configure as configure_logging
+
     settings = _settings()
-    if workers > 1:  # the workers add up their metrics in files there
+    configure_logging(json=settings.json_logs, level=settings.log_level)
+    asked = settings.workers if workers is None else workers
+    count = asked or cpus.available()
+    # each worker has its own pool: the database must accept this many
+    connections = count * (settings.db_pool_size + settings.db_max_overflow)
+    log = structlog.get_logger("api.serve")
+    log.info("serving", workers=count, per_cpu=not asked, db_connections_at_most=connections)
+    allowed = _max_connections(settings)
+    if allowed is not None and connections > allowed:
+        log.warning(
+            "workers_may_exhaust_the_database",
+            db_connections_at_most=connections,
+            max_connections=allowed,
+            advice="lower BWK_WORKERS or BWK_DB_POOL_SIZE + BWK_DB_MAX_OVERFLOW, or put "
+            "PgBouncer in front",
+        )
+    if count > 1:  # the workers add up their metrics in files there
         from api.metrics import prepare_multiprocess_dir
 
         prepare_multiprocess_dir()
@@ -323,7 +414,7 @@ def serve(
         "api.main:app",
         host=host,
         port=port,
-        workers=workers,
+        workers=count,
         access_log=False,
         # the app applies BWK_FORWARDED_ALLOW_IPS itself (api/main.py), whatever serves it;
         # uvicorn's own rule would believe X-Forwarded-For from 127.0.0.1
@@ -338,6 +429,19 @@ def serve(
         log_level=settings.log_level.lower(),
         log_config=None,
     )
+    if count > 1:
+        _stop_resource_tracker()
+
+
+def _stop_resource_tracker() -> None:
+    """uvicorn spawns its workers, which starts multiprocessing's resource tracker; stop and
+    reap it, so that the supervisor is the last of its process group to exit (an orphaned
+    tracker lingers until it notices, and as a zombie where PID 1 reaps nothing)."""
+    from multiprocessing import resource_tracker
+
+    stop = getattr(resource_tracker._resource_tracker, "_stop", None)
+    if stop is not None:
+        stop()
 
 
 def main() -> None:

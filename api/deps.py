@@ -13,7 +13,7 @@ from fastapi.openapi.models import OAuthFlows as OAuthFlowsModel
 from fastapi.security import OAuth2
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from api.caller import Principal, Role, principal_for_session
+from api.caller import DISTRICT_ROLES, ROOM_ROLES, Principal, Role, principal_for_session
 from api.db import transaction, write
 from api.errors import AppError, Forbidden, Unauthenticated
 from api.security import InvalidToken, TokenCodec
@@ -102,10 +102,10 @@ class Allow:
 
 # Every role set a route allows, named once.
 Admin = Annotated[Principal, Depends(Allow("admin"))]
-Staff = Annotated[Principal, Depends(Allow("volunteer", "coordinator"))]
+Staff = Annotated[Principal, Depends(Allow(*ROOM_ROLES))]
 Coordinator = Annotated[Principal, Depends(Allow("coordinator"))]
 AdminOrCoordinator = Annotated[Principal, Depends(Allow("admin", "coordinator"))]
-District = Annotated[Principal, Depends(Allow("stadsdeel", "admin"))]
+District = Annotated[Principal, Depends(Allow(*DISTRICT_ROLES))]
 # who reads the figures: the district, and the rooms for their own
 Overseers = Annotated[Principal, Depends(Allow("stadsdeel", "admin", "coordinator"))]
 Readers = Annotated[Principal, Depends(Allow("stadsdeel", "admin", "coordinator", "volunteer"))]

@@ -30,9 +30,9 @@ domain (up, same, down; `measured` the row total) and one for `becameVolunteer`.
    own total, the period is too small to protect: every count of people in the family is
    hidden, and the answer says so.
 
-tests/indicators/test_disclosure.py checks the outcome as an attacker would: by linear programming over
-everything published for the period, every hidden count of someone can still take values
-at least 3 apart.
+tests/indicators/test_disclosure.py checks the outcome as an attacker would: by linear
+programming over everything published for the period, every hidden count of someone can
+still take values at least 3 apart.
 """
 
 from __future__ import annotations

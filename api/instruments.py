@@ -30,6 +30,12 @@ POOL_WAITING = Gauge(
     "Requests waiting for a database connection (all workers).",
     multiprocess_mode="livesum",
 )
+WORKERS = Gauge(
+    "bwk_workers",
+    "Worker processes serving (each sets 1 while it runs; a scrape adds them up, so the "
+    "sums beside it are of this many workers).",
+    multiprocess_mode="livesum",
+)
 SIGN_IN_FAILURES = Counter(
     "bwk_sign_in_failures",
     "Failed sign-ins and password checks: wrong name, password or client secret.",

@@ -7,6 +7,7 @@ processor is the safety net for a key that slips through.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
@@ -36,12 +37,19 @@ def _redact(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]
     return event
 
 
+def _pid(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    # `bwk serve` runs a worker per CPU, all writing to one stream: which one said it
+    event["pid"] = os.getpid()
+    return event
+
+
 def configure(*, json: bool, level: str = "INFO") -> None:
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _pid,
         _redact,
     ]
     renderer: Any = (

@@ -19,6 +19,7 @@ from api.auth.service import Auth
 from api.budgets.router import router as budgets_router
 from api.db import make_engine
 from api.indicators.router import router as indicators_router
+from api.instruments import WORKERS
 from api.logging import configure as configure_logging
 from api.middleware import RequestContextMiddleware
 from api.outcomes.router import router as outcomes_router
@@ -46,9 +47,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         if not settings.is_demo:
             await _refuse_demo_accounts(engine, app.state.auth.passwords)
+        WORKERS.set(1)
         try:
             yield
         finally:
+            WORKERS.set(0)
             await engine.dispose()
 
     app = FastAPI(

@@ -2,9 +2,9 @@
 
 from sqlmodel import SQLModel
 
-from api.accounts.models import PartnerClient, UserAccount, UserRoom  # noqa: F401
+from api.accounts.models import AuthSession, PartnerClient, UserAccount, UserRoom  # noqa: F401
 from api.audit.models import AuditEvent  # noqa: F401
-from api.auth.models import AuthSession, LoginFailure, RefreshToken  # noqa: F401
+from api.auth.models import LoginFailure, RefreshToken  # noqa: F401
 from api.budgets.models import (  # noqa: F401
     BudgetLine,
     StaffAllocation,
@@ -12,7 +12,7 @@ from api.budgets.models import (  # noqa: F401
     SubsidyGrantRoom,
 )
 from api.idempotency.models import IdempotencyRecord  # noqa: F401
-from api.indicators.models import Target  # noqa: F401
+from api.indicators.models import Presence, Target  # noqa: F401
 from api.outcomes.models import Assessment, OutcomeTarget, Volunteering  # noqa: F401
 from api.public.models import PartnerAssignment  # noqa: F401
 from api.referrals.models import Consent, Referral, ReferralEvent  # noqa: F401

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Query
+from fastapi import Path, Query
+
+from api.schemas import SLUG_PATTERN
 
 # the figures' query parameters: a year, rooms, and JSON or CSV
 Year = Annotated[int, Query(ge=2000, le=2100, examples=[2019])]
@@ -19,3 +21,9 @@ Cursor = Annotated[
     str | None,
     Query(max_length=512, description="The `nextCursor` of the previous page."),
 ]
+
+# a room's slug or a partner's code in the query (`?room=`, `?partner=`) or the path
+SlugQuery = Annotated[str | None, Query(max_length=60, pattern=SLUG_PATTERN)]
+RequiredSlugQuery = Annotated[str, Query(max_length=60, pattern=SLUG_PATTERN)]
+SlugPath = Annotated[str, Path(max_length=60, pattern=SLUG_PATTERN)]
+CodePath = Annotated[str, Path(max_length=40, pattern=SLUG_PATTERN)]

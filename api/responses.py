@@ -41,11 +41,22 @@ def fast_json(
     )
 
 
+def wants(request: Request, format_: str | None, name: str, media: str) -> bool:
+    """Whether the client asks for `name` (csv, html): with format=name, or with an Accept
+    header naming `media` and no format."""
+    if format_ is not None:
+        return format_ == name
+    return media in request.headers.get("accept", "")
+
+
 def wants_csv(request: Request, format_: str | None) -> bool:
     """CSV when asked for with format=csv, or with Accept: text/csv and no format."""
-    if format_ is not None:
-        return format_ == "csv"
-    return CSV_MEDIA in request.headers.get("accept", "")
+    return wants(request, format_, "csv", CSV_MEDIA)
+
+
+def sends_csv(request: Request) -> bool:
+    """Whether the body is CSV (Content-Type: text/csv) rather than JSON."""
+    return request.headers.get("content-type", "").startswith(CSV_MEDIA)
 
 
 def csv_response(content: bytes, name: str) -> Response:

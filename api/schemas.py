@@ -5,14 +5,23 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
+from uuid import UUID
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from api.errors import InvalidInput
+
+# Published identifiers: lowercase words joined by dashes ("multibron", "ggd-amsterdam").
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+# a room's slug
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=60)]
+# a chain partner's code
+Code = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=40)]
 
 
 class ApiModel(BaseModel):
@@ -78,8 +87,18 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(list(values))).decode().rstrip("=")
 
 
+# what a cursor holds as text and how it is read back: dates, moments and ids
+_FROM_TEXT: dict[type, Callable[[str], Any]] = {
+    datetime: datetime.fromisoformat,
+    date: date.fromisoformat,
+    UUID: UUID,
+}
+
+
 def decode_cursor(cursor: str | None, *types: type) -> list[Any] | None:
-    """The values a cursor holds, checked against the types the list expects."""
+    """The values a cursor holds, checked against the types the list expects (str, int, or
+    date, datetime and UUID, which a cursor holds as text) and read back as those types.
+    Anything else is a 400 naming `cursor`: a cursor is opaque, never a 500."""
     if cursor is None:
         return None
     try:
@@ -87,14 +106,20 @@ def decode_cursor(cursor: str | None, *types: type) -> list[Any] | None:
         values = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (ValueError, binascii.Error, UnicodeError):
         values = None
+    wire = [str if t in _FROM_TEXT else t for t in types]
     if (
         not isinstance(values, list)
         or any(isinstance(v, str) and "\x00" in v for v in values)
         or len(values) != len(types)
-        or not all(type(v) is t for v, t in zip(values, types, strict=True))
+        or not all(type(v) is t for v, t in zip(values, wire, strict=True))
     ):
         raise InvalidInput([("cursor", "not a cursor this list gave out")])
-    return values
+    try:
+        return [
+            _FROM_TEXT[t](v) if t in _FROM_TEXT else v for v, t in zip(values, types, strict=True)
+        ]
+    except ValueError:
+        raise InvalidInput([("cursor", "not a cursor this list gave out")]) from None
 
 
 def page(rows: Sequence[Any], limit: int, key: Any) -> dict[str, Any]:

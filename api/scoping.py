@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.accounts.models import UserAccount, UserRoom
 from api.base import table
-from api.caller import Principal
+from api.caller import DISTRICT_ROLES, ROOM_ROLES, Principal
 from api.errors import Forbidden, InvalidInput, NotFound
 from api.referrals.models import Referral
 from api.registrations.models import Registration
@@ -55,11 +55,6 @@ _reg: Table = table(Registration)
 _ref: Table = table(Referral)
 _user: Table = table(UserAccount)
 _user_room: Table = table(UserRoom)
-
-# the roles that read the figures of every room (and no one's personal data)
-DISTRICT_ROLES = frozenset({"stadsdeel", "admin"})
-# the roles that work for rooms
-ROOM_ROLES = frozenset({"volunteer", "coordinator"})
 
 NOT_SERVED = "There is no such resident among the people your rooms serve."
 

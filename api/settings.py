@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     contact_url: str = "https://buurtwerkkamers.example"
     log_level: str = "INFO"
     log_json: bool | None = None
+    # `bwk serve`'s (and the image's) worker processes; 0: one per CPU this process may use
+    # (its affinity, capped by a container's CPU quota: api/cpus.py)
+    workers: int = Field(0, ge=0, le=512)
     # one worker serves many concurrent requests: keep enough connections open
     db_pool_size: int = Field(20, ge=1, le=200)
     db_max_overflow: int = Field(20, ge=0, le=200)
@@ -70,6 +73,9 @@ class Settings(BaseSettings):
     referral_overdue_days: int = Field(14, ge=1, le=365)
     # residents with no contact for this long are anonymised by `bwk retention run`
     retention_months: int = Field(24, ge=1, le=240)
+    # the figures' participants from the rollup kept beside the registrations (false: counted
+    # over the registrations, slower; for while `bwk rollup check` finds it wrong)
+    figures_from_rollup: bool = True
     # Argon2id cost; lower only for tests
     password_hash_time_cost: int = Field(3, ge=1)
     password_hash_memory_kib: int = Field(65536, ge=1024)

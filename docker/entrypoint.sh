@@ -61,4 +61,6 @@ done
 bwk migrate
 unset BWK_MIGRATE_DATABASE_URL
 # exec: uvicorn takes over this process (PID 1 in the container), so it gets SIGTERM itself.
-exec bwk serve --host 0.0.0.0 --port "${PORT:-8000}" --workers "${BWK_WORKERS:-1}"
+# Migrated once, above, before any worker starts. Workers: BWK_WORKERS, else one per CPU the
+# container may use (its --cpus quota and cpuset count, not the host's CPUs).
+exec bwk serve --host 0.0.0.0 --port "${PORT:-8000}"

@@ -1,7 +1,8 @@
 """Real server processes for the tests that need them: a free port, the environment they run
 in (`server_env`; `entrypoint_env` for the image's docker/entrypoint.sh), starting one in its
 own process group and killing that group, waiting until it is ready, and a Server (one
-uvicorn worker) that a test can kill. Every test that starts a process starts it here."""
+uvicorn worker) that a test can kill, and `bwk serve` with several workers. Every test that
+starts a process starts it here."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -143,6 +144,37 @@ class Server:
         """SIGTERM: requests in flight finish, then the process exits."""
         self.signal(signal.SIGTERM)
         self.proc.wait(timeout=20)
+
+
+@contextlib.contextmanager
+def bwk_serve(
+    url: str, metrics_dir: Path, workers: int | None = None, **env: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`bwk serve` (with --workers when given), once every worker is up (each writes its
+    gauges' file in `metrics_dir` when it imports the metrics) and the service is ready;
+    SIGTERM to the whole group at the end. `env` adds settings (BWK_WORKERS, ...)."""
+    port = free_port()
+    expected = workers or int(env.get("BWK_WORKERS", "0"))
+    assert expected, "say how many workers to wait for"
+    bwk = str(Path(sys.executable).parent / "bwk")
+    command = [bwk, "serve", "--port", str(port)]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    proc = spawn(command, server_env(url, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), **env))
+    base = f"http://127.0.0.1:{port}/api/v1"
+
+    def all_workers_started() -> bool:
+        assert proc.poll() is None, "bwk serve exited"
+        return len(list(metrics_dir.glob("gauge_livesum_*.db"))) == expected
+
+    try:
+        if not wait_until_ready(base, 90, also=all_workers_started, proc=proc):
+            raise AssertionError("bwk serve did not get ready")
+        yield base, proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
 
 
 def token(base: str, username: str) -> str:

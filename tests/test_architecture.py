@@ -2,11 +2,12 @@
 
 (a) Only the web layer imports FastAPI or Starlette, directly or through another module:
     services, models, schemas, figures and the caller run without a web framework.
-(b) No import loop between the folders of api/: each folder's code (router, service,
-    schemas, figures...) is one node, each module at the top of api/ (caller, deps, scoping)
-    is one node, and an import from one node to another is an edge. A folder's tables
-    (`models.py`) are a node apart: they import nothing but `api.base`, so any folder may
-    read another's tables without depending on its code.
+(b) No import loop between the folders of api/: each folder (its router, service, schemas,
+    figures and tables) is one node, an import from a module of one folder into another
+    folder is an edge. The modules at the top of api/ (caller, calendar, deps, scoping...)
+    are the shared kernel: they are nodes of a second graph, beside each folder's code and
+    each folder's tables (which import nothing but `api.base`), so no loop runs through
+    them either (a service importing deps, deps importing the service).
 
 A failure prints the offending chain or edge.
 """
@@ -14,7 +15,7 @@ A failure prints the offending chain or edge.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -150,31 +151,39 @@ def test_the_check_sees_a_web_import() -> None:
     assert "api.problems" in imports("api.main")  # `from api import problems`
 
 
-def folder(module: str) -> str:
-    """A module's node in the folder graph: its folder below api/ (`api.rooms`), or the
-    module itself when it lies at the top of api/ (`api.caller`) or holds tables."""
+def folder(module: str) -> str | None:
+    """A module's folder below api/ (`api.rooms`); None for a module at the top of api/."""
     parts = module.split(".")
-    if parts[-1] == "models":
-        return module
-    if len(parts) > 2 or MODULES[module].name == "__init__.py":
+    if len(parts) > 2 or (len(parts) == 2 and MODULES[module].name == "__init__.py"):
         return ".".join(parts[:2])
-    return module
+    return None
 
 
-def folder_edges() -> dict[str, dict[str, tuple[str, str]]]:
-    """folder -> folder it imports -> one module-level import that makes the edge."""
-    edges: dict[str, dict[str, tuple[str, str]]] = {}
+def node(module: str) -> str:
+    """A module's node in the graph with the kernel: its folder's code, its folder's tables
+    (`api.rooms.models`), or the top-level module itself (`api.caller`)."""
+    if module.endswith(".models"):
+        return module
+    return folder(module) or module
+
+
+Edges = dict[str, dict[str, tuple[str, str]]]
+
+
+def edges_between(node_of: Callable[[str], str | None]) -> Edges:
+    """node -> node it imports -> one import that makes the edge (module, imported module)."""
+    edges: Edges = {}
     for module in sorted(MODULES):
         for target in sorted(imports(module)):
             if target in WEB_FRAMEWORKS or target == "api":
                 continue
-            source, dest = folder(module), folder(target)
-            if source != dest:
+            source, dest = node_of(module), node_of(target)
+            if source is not None and dest is not None and source != dest:
                 edges.setdefault(source, {}).setdefault(dest, (module, target))
     return edges
 
 
-def folder_cycles(edges: dict[str, dict[str, tuple[str, str]]]) -> list[list[str]]:
+def folder_cycles(edges: Edges) -> list[list[str]]:
     """The strongly connected groups of more than one folder (Tarjan)."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
@@ -209,9 +218,8 @@ def folder_cycles(edges: dict[str, dict[str, tuple[str, str]]]) -> list[list[str
     return groups
 
 
-def test_no_import_loop_between_folders() -> None:
-    edges = folder_edges()
-    problems = []
+def _loops(edges: Edges) -> list[str]:
+    found = []
     for group in folder_cycles(edges):
         members = set(group)
         lines = [
@@ -220,8 +228,18 @@ def test_no_import_loop_between_folders() -> None:
             for dest, (module, target) in sorted(edges.get(source, {}).items())
             if dest in members
         ]
-        problems.append("loop between " + ", ".join(group) + ":\n    " + "\n    ".join(lines))
-    assert not problems, "\n  ".join(problems)
+        found.append("loop between " + ", ".join(group) + ":\n    " + "\n    ".join(lines))
+    return found
+
+
+def test_no_import_loop_between_folders() -> None:
+    loops = _loops(edges_between(folder))
+    assert not loops, "\n  ".join(loops)
+
+
+def test_no_import_loop_through_the_kernel() -> None:
+    loops = _loops(edges_between(node))
+    assert not loops, "\n  ".join(loops)
 
 
 def test_the_loop_check_finds_a_loop() -> None:

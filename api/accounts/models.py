@@ -1,4 +1,5 @@
-"""People who sign in (users) and partner systems that do (partner clients)."""
+"""People who sign in (users), partner systems that do (partner clients), and their sign-in
+sessions (ended when an account is switched off or its password changes)."""
 
 import uuid
 from datetime import datetime
@@ -51,3 +52,29 @@ class PartnerClient(SQLModel, table=True):
     active: bool = Field(sa_column=Column(Boolean, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class AuthSession(SQLModel, table=True):
+    """One sign-in: its access tokens carry its id (`sid`); revoking it ends them all."""
+
+    __tablename__ = "auth_session"
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) <> (client_id IS NULL)", name="one_subject"),
+        Index(None, "user_id"),
+        Index(None, "client_id"),
+        Index(None, "expires_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("user_account.id", ondelete="CASCADE"), nullable=True),
+    )
+    client_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("partner_client.id", ondelete="CASCADE"), nullable=True),
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    revoked_reason: str | None = Field(default=None, max_length=40)

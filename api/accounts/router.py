@@ -20,11 +20,10 @@ from api.accounts.schemas import (
     UserUpdate,
 )
 from api.deps import Admin, AdminOrCoordinator, Connection
-from api.params import Cursor, Limit
+from api.params import Cursor, Limit, SlugQuery
 from api.schemas import decode_cursor, page
 
 router = APIRouter(tags=["accounts"])
-SlugQuery = Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 
 
 def _passwords(request: Request) -> Any:

@@ -1,12 +1,12 @@
 """Accounts over the wire."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from api.schemas import ApiModel, InputModel, Page
+from api.schemas import ApiModel, Code, InputModel, Page, Slug
 from api.text import Text
 
 Username = Field(
@@ -15,7 +15,6 @@ Username = Field(
     examples=["volunteer.multibron"],
 )
 UserRole = Literal["volunteer", "coordinator", "stadsdeel", "admin"]
-RoomSlugItem = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
 Password = Field(None, min_length=10, max_length=128)
 
 
@@ -23,7 +22,7 @@ class UserCreate(InputModel):
     username: str = Username
     display_name: Text = Field(min_length=1, max_length=120)
     role: UserRole
-    rooms: list[RoomSlugItem] = Field(default_factory=list, max_length=20)
+    rooms: list[Slug] = Field(default_factory=list, max_length=20)
     password: str | None = Password
 
 
@@ -32,7 +31,7 @@ class UserUpdate(InputModel):
     nullable = frozenset()
 
     display_name: Text | None = Field(None, min_length=1, max_length=120)
-    rooms: list[RoomSlugItem] | None = Field(None, max_length=20)
+    rooms: list[Slug] | None = Field(None, max_length=20)
     active: bool | None = None
     password: str | None = Password
 
@@ -57,7 +56,7 @@ class UserCreated(UserPublic):
 class ClientCreate(InputModel):
     client_id: str = Username
     description: Text = Field(min_length=1, max_length=200)
-    partner: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=40)
+    partner: Code
 
 
 class ClientUpdate(InputModel):

@@ -11,14 +11,14 @@ from sqlalchemy import Select, Table, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.accounts.models import PartnerClient, UserAccount, UserRoom
+from api.accounts.models import AuthSession, PartnerClient, UserAccount, UserRoom
 from api.audit.service import record, record_many
-from api.auth.models import AuthSession
 from api.base import table, utcnow
-from api.caller import Principal
+from api.caller import ROOM_ROLES, Principal
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound
+from api.rooms import service as rooms
 from api.rooms.models import Partner, Room
-from api.scoping import ROOM_ROLES, readable_users
+from api.scoping import readable_users
 from api.security import Passwords, new_secret
 
 _user: Table = table(UserAccount)
@@ -275,9 +275,7 @@ async def get_client(conn: AsyncConnection, client_id: uuid.UUID) -> dict[str, A
 async def create_client(
     conn: AsyncConnection, principal: Principal, passwords: Passwords, data: dict[str, Any]
 ) -> dict[str, Any]:
-    partner_id = (
-        await conn.execute(select(_partner.c.id).where(_partner.c.code == data["partner"]))
-    ).scalar()
+    partner_id = await rooms.partner_id(conn, data["partner"])
     if partner_id is None:
         raise InvalidInput([("partner", f"unknown partner '{data['partner']}'")])
     secret = new_secret(32)

@@ -1,21 +1,29 @@
-"""Writing to the audit trail. Callers pass ids; this module never takes names or notes."""
+"""Writing to the audit trail and reading it. Callers pass ids; this module never takes names or
+notes."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.models import AuditEvent
 from api.base import table, utcnow
+from api.db import Prepared
 
 if TYPE_CHECKING:
     from api.caller import Principal
 
 audit_event: Table = table(AuditEvent)
+# every column a bind parameter of its own name: built and compiled once
+_INSERT = Prepared(
+    insert(audit_event).values({c.name: bindparam(c.name, type_=c.type) for c in audit_event.c}),
+    json=("details",),
+)
 
 
 def event_row(
@@ -47,10 +55,55 @@ def event_row(
 
 async def record(conn: AsyncConnection, **event: Any) -> None:
     """Append one event in the caller's transaction: it commits or fails with the change."""
-    await conn.execute(audit_event.insert(), [event_row(**event)])
+    await _INSERT.run(conn, event_row(**event))
 
 
 async def record_many(conn: AsyncConnection, events: list[dict[str, Any]]) -> None:
     """Append several events in one statement (a list of residents, an import)."""
     if events:
-        await conn.execute(audit_event.insert(), [event_row(**event) for event in events])
+        await _INSERT.run_many(conn, [event_row(**event) for event in events])
+
+
+_COLUMNS = [c for c in audit_event.c if c.name != "address"]
+
+
+async def list_events(
+    conn: AsyncConnection,
+    principal: Principal,
+    *,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None = None,
+    action: str | None = None,
+    actor_id: uuid.UUID | None = None,
+    resident_id: uuid.UUID | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """The audit trail, newest first: up to limit + 1 events (the extra one means 'more').
+    Reading it is itself on the record."""
+    query = (
+        select(*_COLUMNS)
+        .order_by(audit_event.c.at.desc(), audit_event.c.id.desc())
+        .limit(limit + 1)
+    )
+    if after is not None:
+        query = query.where(tuple_(audit_event.c.at, audit_event.c.id) < tuple_(*after))
+    if action is not None:
+        query = query.where(audit_event.c.action == action)
+    if actor_id is not None:
+        query = query.where(audit_event.c.actor_id == actor_id)
+    if resident_id is not None:
+        query = query.where(audit_event.c.resident_id == resident_id)
+    if since is not None:
+        query = query.where(audit_event.c.at >= since)
+    if until is not None:
+        query = query.where(audit_event.c.at < until)
+    rows = [dict(r._mapping) for r in await conn.execute(query)]
+    await record(
+        conn,
+        actor=principal,
+        action="audit.read",
+        object_type="audit_event",
+        details={"count": min(len(rows), limit)},
+    )
+    return rows

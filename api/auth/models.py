@@ -1,4 +1,5 @@
-"""Sign-in sessions, their rotating refresh tokens, and failed sign-ins for throttling.
+"""The rotating refresh tokens of sign-in sessions, and failed sign-ins for throttling (the
+sessions themselves belong to the accounts: api/accounts/models.py).
 
 Everything here lives in the database so that any replica can answer any request.
 """
@@ -6,36 +7,10 @@ Everything here lives in the database so that any replica can answer any request
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String
+from sqlalchemy import Column, ForeignKey, Index, String
 from sqlmodel import Field, SQLModel
 
 from api.base import UtcDateTime, utcnow
-
-
-class AuthSession(SQLModel, table=True):
-    """One sign-in: its access tokens carry its id (`sid`); revoking it ends them all."""
-
-    __tablename__ = "auth_session"
-    __table_args__ = (
-        CheckConstraint("(user_id IS NULL) <> (client_id IS NULL)", name="one_subject"),
-        Index(None, "user_id"),
-        Index(None, "client_id"),
-        Index(None, "expires_at"),
-    )
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    user_id: uuid.UUID | None = Field(
-        default=None,
-        sa_column=Column(ForeignKey("user_account.id", ondelete="CASCADE"), nullable=True),
-    )
-    client_id: uuid.UUID | None = Field(
-        default=None,
-        sa_column=Column(ForeignKey("partner_client.id", ondelete="CASCADE"), nullable=True),
-    )
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
-    expires_at: datetime = Field(sa_type=UtcDateTime)
-    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    revoked_reason: str | None = Field(default=None, max_length=40)
 
 
 class RefreshToken(SQLModel, table=True):

@@ -6,24 +6,16 @@ import base64
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-import anyio
 from fastapi import APIRouter, Form, Request, Response
-from sqlalchemy import select, update
 
-from api.accounts.models import UserAccount
-from api.audit.service import record
 from api.auth import service
-from api.auth.models import AuthSession
 from api.auth.schemas import Me, PasswordChange, Revoked, RevokeRequest, TokenRequest, TokenResponse
-from api.base import table, utcnow
 from api.deps import Anyone, Connection, bearer_token, client_address
-from api.errors import Forbidden, TooManyRequests, problem_type
+from api.errors import problem_type
 from api.problems import problem_response
 from api.responses import fast_json
 
 router = APIRouter(tags=["auth"])
-_user = table(UserAccount)
-_session = table(AuthSession)
 
 
 def _grant_error(err: service.GrantError) -> Response:
@@ -108,20 +100,15 @@ async def token(request: Request, conn: Connection, form: Annotated[TokenRequest
 )
 async def revoke(request: Request, conn: Connection, form: Annotated[RevokeRequest, Form()]) -> Any:
     auth: service.Auth = request.app.state.auth
-    session_id = await service.revoke(
-        conn, auth, access_token=bearer_token(request), token=form.token
+    revoked = await service.revoke(
+        conn,
+        auth,
+        access_token=bearer_token(request),
+        token=form.token,
+        address=client_address(request),
     )
-    if session_id is not None:
-        await record(
-            conn,
-            actor=None,
-            action="auth.revoke",
-            object_type="session",
-            object_id=session_id,
-            address=client_address(request),
-        )
     # RFC 7009: an unknown token is not an error
-    return {"revoked": session_id is not None}
+    return {"revoked": revoked}
 
 
 @router.get("/me", response_model=Me, summary="Who this token is: role, rooms or partner")
@@ -138,53 +125,13 @@ async def me(principal: Anyone) -> Any:
 async def change_password(
     request: Request, conn: Connection, principal: Anyone, body: PasswordChange
 ) -> Response:
-    if principal.kind != "user":
-        raise Forbidden("Partner systems rotate their secret through an admin.")
     auth: service.Auth = request.app.state.auth
-    name, address = f"user:{principal.name}", client_address(request)
-    # a stolen access token must not become an unthrottled password oracle
-    await service.serialise_attempts(conn, name)
-    wait = await service.throttled(conn, auth, name, address, utcnow())
-    if wait is not None:
-        raise TooManyRequests("Too many wrong passwords; wait.", headers={"Retry-After": str(wait)})
-    stored = (
-        await conn.execute(select(_user.c.password_hash).where(_user.c.id == principal.id))
-    ).scalar_one()
-    ok, _ = await anyio.to_thread.run_sync(auth.passwords.verify, body.current_password, stored)
-    if not ok:
-        await service.fail(conn, name, address, principal.id, "user")
-        return problem_response(
-            400,
-            "currentPassword is not your current password.",
-            title="Invalid input",
-            type_=problem_type("invalid-input"),
-            extra={
-                "invalidParams": [
-                    {"name": "currentPassword", "reason": "is not your current password"}
-                ]
-            },
-        )
-    new_hash = await anyio.to_thread.run_sync(auth.passwords.hash, body.new_password)
-    await conn.execute(
-        update(_user)
-        .where(_user.c.id == principal.id)
-        .values(password_hash=new_hash, updated_at=utcnow())
-    )
-    # every other sign-in of this person ends; this one goes on
-    await conn.execute(
-        update(_session)
-        .where(
-            _session.c.user_id == principal.id,
-            _session.c.id != principal.session_id,
-            _session.c.revoked_at.is_(None),
-        )
-        .values(revoked_at=utcnow(), revoked_reason="password_changed")
-    )
-    await record(
+    await service.change_password(
         conn,
-        actor=principal,
-        action="user.password_change",
-        object_type="user",
-        object_id=principal.id,
+        auth,
+        principal,
+        body.current_password,
+        body.new_password,
+        client_address(request),
     )
     return Response(status_code=204)

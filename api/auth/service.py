@@ -11,11 +11,13 @@ import anyio
 from sqlalchemy import ColumnElement, Table, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.accounts.models import PartnerClient, UserAccount
-from api.audit.service import record
-from api.auth.models import AuthSession, LoginFailure, RefreshToken
+from api.accounts.models import AuthSession, PartnerClient, UserAccount
+from api.audit.service import audit_event, event_row, record
+from api.auth.models import LoginFailure, RefreshToken
 from api.base import table, utcnow
 from api.caller import Principal, principal_for_session
+from api.db import Writes, write
+from api.errors import Forbidden, InvalidInput, TooManyRequests, kept
 from api.instruments import SIGN_IN_FAILURES
 from api.security import InvalidToken, Passwords, TokenCodec, hash_opaque, new_refresh_token
 from api.settings import Settings
@@ -99,13 +101,10 @@ async def throttled(
     return None
 
 
-async def fail(
-    conn: AsyncConnection, name: str, address: str, actor_id: uuid.UUID | None, kind: str
-) -> None:
-    await conn.execute(_failure.insert().values(username=name, address=address, at=utcnow()))
+def _failure_writes(name: str, address: str, actor_id: uuid.UUID | None, kind: str) -> Writes:
+    """A failed sign-in or password check: the row the throttle counts and its audit event."""
     SIGN_IN_FAILURES.labels(kind).inc()
-    await record(
-        conn,
+    event = event_row(
         actor=None,
         actor_id=actor_id,
         action="auth.sign_in_failed",
@@ -113,6 +112,16 @@ async def fail(
         object_id=actor_id,
         address=address,
     )
+    return [
+        (_failure, [{"username": name, "address": address, "at": utcnow()}]),
+        (audit_event, [event]),
+    ]
+
+
+async def fail(
+    conn: AsyncConnection, name: str, address: str, actor_id: uuid.UUID | None, kind: str
+) -> None:
+    await write(conn, _failure_writes(name, address, actor_id, kind))
 
 
 async def _start_session(
@@ -300,10 +309,31 @@ async def revoke_session(conn: AsyncConnection, session_id: uuid.UUID, reason: s
 
 
 async def revoke(
+    conn: AsyncConnection,
+    auth: Auth,
+    *,
+    access_token: str | None,
+    token: str | None,
+    address: str,
+) -> bool:
+    """End the session behind an access or refresh token, on the record; unknown tokens are
+    ignored (RFC 7009 2.2). Whether a session ended."""
+    session_id = await _revoke(conn, auth, access_token=access_token, token=token)
+    if session_id is not None:
+        await record(
+            conn,
+            actor=None,
+            action="auth.revoke",
+            object_type="session",
+            object_id=session_id,
+            address=address,
+        )
+    return session_id is not None
+
+
+async def _revoke(
     conn: AsyncConnection, auth: Auth, *, access_token: str | None, token: str | None
 ) -> uuid.UUID | None:
-    """End the session behind an access or refresh token; unknown tokens are ignored
-    (RFC 7009 2.2). Returns the ended session's id."""
     for candidate in (token, access_token):
         if not candidate:
             continue
@@ -321,6 +351,60 @@ async def revoke(
             await revoke_session(conn, session_id, "revoked")
             return session_id
     return None
+
+
+async def change_password(
+    conn: AsyncConnection,
+    auth: Auth,
+    principal: Principal,
+    current_password: str,
+    new_password: str,
+    address: str,
+) -> None:
+    """A person changes their own password: throttled like a sign-in (a stolen access token
+    must not become an unthrottled password oracle), a wrong current password counts as a
+    failure and stays on record; every other sign-in of this person ends, this one goes on."""
+    if principal.kind != "user":
+        raise Forbidden("Partner systems rotate their secret through an admin.")
+    name = f"user:{principal.name}"
+    await serialise_attempts(conn, name)
+    wait = await throttled(conn, auth, name, address, utcnow())
+    if wait is not None:
+        raise TooManyRequests("Too many wrong passwords; wait.", headers={"Retry-After": str(wait)})
+    stored = (
+        await conn.execute(select(_user.c.password_hash).where(_user.c.id == principal.id))
+    ).scalar_one()
+    ok, _ = await anyio.to_thread.run_sync(auth.passwords.verify, current_password, stored)
+    if not ok:
+        raise kept(
+            InvalidInput(
+                [("currentPassword", "is not your current password")],
+                "currentPassword is not your current password.",
+            ),
+            _failure_writes(name, address, principal.id, "user"),
+        )
+    new_hash = await anyio.to_thread.run_sync(auth.passwords.hash, new_password)
+    await conn.execute(
+        update(_user)
+        .where(_user.c.id == principal.id)
+        .values(password_hash=new_hash, updated_at=utcnow())
+    )
+    await conn.execute(
+        update(_session)
+        .where(
+            _session.c.user_id == principal.id,
+            _session.c.id != principal.session_id,
+            _session.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow(), revoked_reason="password_changed")
+    )
+    await record(
+        conn,
+        actor=principal,
+        action="user.password_change",
+        object_type="user",
+        object_id=principal.id,
+    )
 
 
 def me(principal: Principal) -> dict[str, object]:

@@ -11,9 +11,9 @@ from api.budgets import service, sheet
 from api.budgets.schemas import Budget, BudgetChange, BudgetSet
 from api.deps import Connection, District
 from api.errors import InvalidInput
-from api.openapi import CSV_MEDIA, csv_answer, csv_body
+from api.openapi import csv_answer, csv_body
 from api.params import CsvFormat
-from api.responses import csv_response, wants_csv
+from api.responses import csv_response, sends_csv, wants_csv
 
 router = APIRouter(tags=["indicators"])
 
@@ -53,7 +53,7 @@ async def replace_budget(
     year: YearPath,
 ) -> Any:
     raw = await request.body()
-    if request.headers.get("content-type", "").startswith(CSV_MEDIA):
+    if sends_csv(request):
         data, lines = sheet.read(raw, year)
         moved = await service.replace_year(
             conn, principal, year, data, lambda section, i, _: f"line {lines[(section, i)]}"

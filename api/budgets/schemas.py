@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field, PlainSerializer, WithJsonSchema
 
 from api.figures import LabelNl, PeriodPublic
-from api.schemas import ApiModel, InputModel
+from api.schemas import ApiModel, InputModel, Slug
 
 
 def _euros(value: Decimal) -> str:
@@ -36,7 +36,6 @@ AmountIn = Annotated[
     ),
 ]
 FteIn = Annotated[Decimal, Field(ge=0, le=10, max_digits=4, decimal_places=2, examples=["0.9"])]
-RoomSlug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 CostCategory = Literal["staff", "housing", "other"]
 GrantKind = Literal["structural", "incidental"]
@@ -44,26 +43,26 @@ GrantKind = Literal["structural", "incidental"]
 
 class IncomeLineIn(InputModel):
     source: Name
-    room: RoomSlug | None = Field(default=None, description="Left out: the cooperative's")
+    room: Slug | None = Field(default=None, description="Left out: the cooperative's")
     amount: AmountIn
 
 
 class CostLineIn(InputModel):
     category: CostCategory
     name: Name = Field(description='The line as the budget names it ("Inzet")')
-    room: RoomSlug | None = Field(default=None, description="Left out: the cooperative's")
+    room: Slug | None = Field(default=None, description="Left out: the cooperative's")
     amount: AmountIn
 
 
 class GrantIn(InputModel):
     grantor: Name
     kind: GrantKind = Field(description="structural (periodiek) or incidental (eenmalig)")
-    rooms: list[RoomSlug] = Field(min_length=1, max_length=20, description="The rooms it funds")
+    rooms: list[Slug] = Field(min_length=1, max_length=20, description="The rooms it funds")
     amount: AmountIn
 
 
 class StaffIn(InputModel):
-    room: RoomSlug
+    room: Slug
     function: str = Field(pattern=r"^[a-z]+(-[a-z]+)*$", max_length=60, examples=["coordinator"])
     fte: FteIn
 

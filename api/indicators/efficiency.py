@@ -19,13 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.budgets import service as budgets
 from api.budgets.models import COST_CATEGORIES
 from api.calendar import Period
-from api.caller import Principal
+from api.caller import DISTRICT_ROLES, Principal
 from api.disclosure import Family, protect
 from api.indicators import service as indicators
 from api.outcomes.figures import active_volunteers
 from api.reference.labels import label_nl, with_labels
 from api.rooms import service as rooms
-from api.scoping import DISTRICT_ROLES, readable_rooms
+from api.scoping import readable_rooms
 
 CENT = budgets.CENT
 

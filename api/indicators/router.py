@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import ValidationError
 
 from api.base import utcnow
@@ -15,13 +15,13 @@ from api.deps import Connection, District, Overseers, Readers, referral_overdue_
 from api.errors import InvalidInput
 from api.indicators import efficiency, export, service, targets
 from api.indicators.schemas import Breakdown, Performance, TargetPage, TargetSet
-from api.openapi import CSV_MEDIA, csv_answer, csv_body
+from api.openapi import csv_answer, csv_body
 from api.outcomes import figures as outcomes
 from api.outcomes.schemas import Outcomes, OutcomeTargetPage, OutcomeTargetSet
-from api.params import CsvFormat, Cursor, Limit, Rooms, Year
+from api.params import CsvFormat, Cursor, Limit, Rooms, SlugQuery, Year
 from api.referrals import figures as referrals
 from api.referrals.schemas import ReferralFigures
-from api.responses import csv_response, wants_csv
+from api.responses import csv_response, sends_csv, wants_csv
 from api.sheets import period_name, read_sheet, render
 
 # no tags on the router: the outcome and referral figures are tagged with their domain too
@@ -82,7 +82,7 @@ async def list_targets(
     conn: Connection,
     principal: Readers,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-    room: Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")] = None,
+    room: SlugQuery = None,
     limit: Limit = 50,
     cursor: Cursor = None,
     format_: CsvFormat = None,
@@ -92,11 +92,7 @@ async def list_targets(
         rows = await targets.list_agreements(
             conn, principal, targets.TARGETS, year=year, room=room, limit=100_000, after=None
         )
-        return Response(
-            render(export.TARGETS_HEADER, export.target_rows(rows)),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )
+        return csv_response(render(export.TARGETS_HEADER, export.target_rows(rows)), name)
     return await targets.agreements_page(
         conn, principal, targets.TARGETS, year=year, room=room, limit=limit, cursor=cursor
     )
@@ -116,7 +112,7 @@ async def replace_targets(
     year: Annotated[int, Path(ge=2000, le=2100)],
 ) -> Any:
     raw = await request.body()
-    if request.headers.get("content-type", "").startswith(CSV_MEDIA):
+    if sends_csv(request):
         items = _csv_items(raw, year)
     else:
         try:
@@ -221,7 +217,7 @@ async def list_outcome_targets(
     conn: Connection,
     principal: Readers,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-    room: Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")] = None,
+    room: SlugQuery = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Any:

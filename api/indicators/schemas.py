@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import Field
 
 from api.figures import DisclosureControl, LabelNl, Number, PeriodPublic, Unit
-from api.schemas import ApiModel, InputModel, Page
+from api.schemas import ApiModel, InputModel, Page, Slug
 
 
 class IndicatorFigure(ApiModel):
@@ -61,7 +61,7 @@ class TargetPage(Page[TargetPublic]):
 
 
 class TargetItem(InputModel):
-    room: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)
+    room: Slug
     indicator: str = Field(pattern=r"^[a-z]+(-[a-z]+)*$", max_length=40)
     unit: Unit
     value: int = Field(ge=0, le=1_000_000)

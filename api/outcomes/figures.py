@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api import disclosure
 from api.base import table
 from api.calendar import Period
-from api.caller import Principal
+from api.caller import DISTRICT_ROLES, Principal
 from api.disclosure import MINIMUM, Family, controlled, protect
 from api.figures import number
 from api.outcomes.models import (
@@ -39,7 +39,7 @@ from api.outcomes.models import (
 from api.reference.labels import label_nl, with_labels
 from api.residents.models import ResidentRoom
 from api.rooms import service as rooms
-from api.scoping import DISTRICT_ROLES, readable_rooms
+from api.scoping import readable_rooms
 
 _assessment: Table = table(Assessment)
 _volunteering: Table = table(Volunteering)

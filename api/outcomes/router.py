@@ -10,7 +10,6 @@ from uuid import UUID
 from fastapi import APIRouter
 
 from api.deps import Connection, Coordinator, Staff
-from api.errors import InvalidInput
 from api.outcomes import service
 from api.outcomes.schemas import (
     AssessmentCreate,
@@ -38,11 +37,8 @@ RESTRICTED: dict[int | str, dict[str, Any]] = {
 async def list_assessments(
     conn: Connection, principal: Staff, resident_id: UUID, limit: Limit = 50, cursor: Cursor = None
 ) -> Any:
-    after = decode_cursor(cursor, str, str)
-    try:
-        key = (date.fromisoformat(after[0]), UUID(after[1])) if after else None
-    except ValueError:
-        raise InvalidInput([("cursor", "not a cursor this list gave out")]) from None
+    after = decode_cursor(cursor, date, UUID)
+    key = (after[0], after[1]) if after else None
     rows = await service.list_assessments(conn, principal, resident_id, limit=limit, after=key)
     return page(rows, limit, key=lambda r: [r["assessed_on"].isoformat(), str(r["id"])])
 

@@ -10,7 +10,7 @@ from api.calendar import today
 from api.figures import DisclosureControl, LabelNl, Number, PeriodPublic
 from api.outcomes.models import LADDER, ZRM, ZRM_DOMAINS
 from api.residents.schemas import RoomSlug
-from api.schemas import ApiModel, InputModel, Page
+from api.schemas import ApiModel, InputModel, Page, Slug
 
 Instrument = Literal["participation-ladder", "zrm"]
 OutcomeIndicator = Literal["ladder-up", "zrm-up", "became-volunteer"]
@@ -31,10 +31,8 @@ Rung = Annotated[int, Field(ge=1, le=6, strict=True)]
 
 
 class AssessmentCreate(InputModel):
-    room: str | None = Field(
+    room: Slug | None = Field(
         None,
-        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
-        max_length=60,
         examples=["multibron"],
         description="The room of yours that took the measurement; it and the resident's home "
         "room see it. By default the home room if you work there, else the one room of yours "

@@ -19,10 +19,10 @@ from sqlalchemy import Table, cast, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import String
 
-from api.accounts.models import PartnerClient, UserAccount
+from api.accounts.models import AuthSession, PartnerClient, UserAccount
 from api.audit.models import AuditEvent
 from api.audit.service import record
-from api.auth.models import AuthSession, LoginFailure
+from api.auth.models import LoginFailure
 from api.base import table, utcnow
 from api.caller import Principal
 from api.idempotency.models import IdempotencyRecord
@@ -32,7 +32,6 @@ from api.registrations.models import Registration
 from api.residents import service as residents
 from api.residents.models import Resident, ResidentRoom
 from api.rooms import service as rooms
-from api.rooms.models import Partner
 from api.scoping import resident_for_rights
 from api.webhooks.models import OutboxEvent
 
@@ -48,7 +47,6 @@ _failure: Table = table(LoginFailure)
 _consent: Table = table(Consent)
 _referral: Table = table(Referral)
 _referral_event: Table = table(ReferralEvent)
-_partner: Table = table(Partner)
 _outbox: Table = table(OutboxEvent)
 
 
@@ -72,7 +70,7 @@ async def export(conn: AsyncConnection, principal: Principal, resident_id: uuid.
             select(_reg).where(_reg.c.resident_id == resident_id).order_by(_reg.c.occurred_on)
         )
     ]
-    codes = {i: c for c, i in (await conn.execute(select(_partner.c.code, _partner.c.id))).all()}
+    codes = ref.partner_codes
     referrals = [
         {
             "id": r.id,

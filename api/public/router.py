@@ -8,18 +8,17 @@ import hashlib
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import Admin, Connection
 from api.openapi import CSV_MEDIA
-from api.params import Rooms, Year
+from api.params import CodePath, Rooms, Year
 from api.public import page, service
 from api.public.schemas import Assignments, AssignmentSet, PartnerAssignmentPublic
-from api.responses import csv_response, wants_csv
+from api.responses import csv_response, wants, wants_csv
 from api.sheets import render
 
 router = APIRouter(tags=["directory"])
-Code = Annotated[str, Path(max_length=40, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 HTML_MEDIA = "text/html"
 # five minutes: the figures move with registrations, a portal polls with If-None-Match
 CACHE_CONTROL = "public, max-age=300"
@@ -42,12 +41,6 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
     },
     304: {"description": "Not modified: the body has the ETag given in If-None-Match"},
 }
-
-
-def _wants_html(request: Request, format_: str | None) -> bool:
-    if format_ is not None:
-        return format_ == "html"
-    return HTML_MEDIA in request.headers.get("accept", "")
 
 
 def _cacheable(request: Request, response: Response) -> Response:
@@ -77,7 +70,7 @@ async def public_assignments(
     data = Assignments.model_validate(await service.assignments(conn, year, room))
     if wants_csv(request, format_):
         answer = csv_response(render(page.CSV_HEADER, page.csv_rows(data)), f"opdrachten-{year}")
-    elif _wants_html(request, format_):
+    elif wants(request, format_, "html", HTML_MEDIA):
         answer = Response(
             page.html(data),
             media_type="text/html; charset=utf-8",
@@ -97,6 +90,6 @@ async def public_assignments(
     summary="Set a chain partner's assignment as published at /public/assignments (admins)",
 )
 async def set_assignment(
-    conn: Connection, principal: Admin, code: Code, body: AssignmentSet
+    conn: Connection, principal: Admin, code: CodePath, body: AssignmentSet
 ) -> Any:
     return await service.set_assignment(conn, principal, code, body.text, body.activities)

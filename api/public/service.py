@@ -170,9 +170,7 @@ async def partner_assignments(conn: AsyncConnection) -> list[dict[str, Any]]:
 async def set_assignment(
     conn: AsyncConnection, principal: Principal, code: str, text: str, activities: list[str]
 ) -> dict[str, Any]:
-    partner_id = (
-        await conn.execute(select(_partner.c.id).where(_partner.c.code == code))
-    ).scalar_one_or_none()
+    partner_id = await rooms.partner_id(conn, code)
     if partner_id is None:
         raise NotFound(f"There is no partner '{code[:40]}'.")
     known = set((await rooms.reference(conn)).activities)

@@ -15,7 +15,7 @@ from api.calendar import Period
 from api.caller import Principal
 from api.reference.labels import label_nl, with_labels
 from api.referrals.models import Referral
-from api.referrals.service import CLOSED, OPEN, _partner_ids
+from api.referrals.service import CLOSED, OPEN
 from api.rooms import service as rooms
 from api.scoping import readable_rooms
 
@@ -86,7 +86,7 @@ async def referral_figures(
         d["accept"].append((accepted - created).total_seconds() / 86400)
         if status == "completed" and closed is not None:
             d["complete"].append((closed - created).total_seconds() / 86400)
-    codes = {i: c for c, i in (await _partner_ids(conn)).items()}
+    codes = await rooms.partner_codes(conn, {partner_id for partner_id, _ in groups})
     items = []
     for (partner_id, direction), group in sorted(
         groups.items(), key=lambda g: (codes[g[0][0]], g[0][1])

@@ -7,9 +7,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import Connection, Parties, Staff, referral_overdue_days
-from api.errors import InvalidInput
 from api.idempotency.deps import IdempotencyKey
-from api.params import Cursor, Limit
+from api.params import Cursor, Limit, SlugQuery
 from api.referrals import service
 from api.referrals.schemas import (
     ConsentCreate,
@@ -24,7 +23,6 @@ from api.referrals.schemas import (
 from api.schemas import decode_cursor, page
 
 router = APIRouter(tags=["referrals"])
-SlugQuery = Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 
 
 @router.post(
@@ -67,11 +65,8 @@ async def list_referrals(
     partner: SlugQuery = None,
     overdue: Annotated[bool | None, Query(description="Waiting too long in sent/accepted")] = None,
 ) -> Any:
-    after = decode_cursor(cursor, str, str)
-    try:
-        position = (datetime.fromisoformat(after[0]), UUID(after[1])) if after else None
-    except ValueError:
-        raise InvalidInput([("cursor", "not a cursor this list gave out")]) from None
+    after = decode_cursor(cursor, datetime, UUID)
+    position = (after[0], after[1]) if after else None
     rows = await service.list_referrals(
         conn,
         principal,

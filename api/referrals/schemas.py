@@ -7,20 +7,17 @@ from uuid import UUID
 from pydantic import Field
 
 from api.figures import LabelNl
-from api.schemas import ApiModel, InputModel, Page
+from api.schemas import ApiModel, Code, InputModel, Page, Slug
 from api.text import Text
 
 Status = Literal["sent", "accepted", "declined", "withdrawn", "completed", "no_show"]
 Reason = Literal["no-capacity", "not-eligible", "resident-declined", "could-not-reach", "other"]
-Slug = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)
 
 
 class ReferralCreate(InputModel):
-    room: str = Slug
-    partner: str | None = Field(
+    room: Slug
+    partner: Code | None = Field(
         None,
-        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
-        max_length=40,
         description="Rooms: the partner referred to. Partners: leave out (it is you)",
     )
     resident_id: UUID | None = Field(None, description="Rooms: the resident referred")
@@ -78,7 +75,7 @@ class ReferralPage(Page[ReferralPublic]):
 
 
 class ConsentCreate(InputModel):
-    partner: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=40)
+    partner: Code
     purpose: Literal["referral"] = Field(
         "referral", description="referral: the partner may know who is referred to it"
     )

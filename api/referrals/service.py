@@ -18,7 +18,6 @@ from api.referrals.models import Consent, Referral, ReferralEvent
 from api.residents import service as residents
 from api.residents.models import Resident
 from api.rooms import service as rooms
-from api.rooms.models import Partner
 from api.scoping import readable_referrals, require_room, side_of
 from api.webhooks import outbox
 
@@ -26,7 +25,6 @@ _ref: Table = table(Referral)
 _event: Table = table(ReferralEvent)
 _consent: Table = table(Consent)
 _resident: Table = table(Resident)
-_partner: Table = table(Partner)
 
 # (from, to) -> who may make the move
 MOVES = {
@@ -40,11 +38,6 @@ MOVES = {
 NEEDS_REASON = {"declined", "no_show", "withdrawn"}
 OPEN = ("sent", "accepted")
 CLOSED = ("declined", "withdrawn", "completed", "no_show")
-
-
-async def _partner_ids(conn: AsyncConnection) -> dict[str, int]:
-    rows = await conn.execute(select(_partner.c.code, _partner.c.id))
-    return {code: partner_id for code, partner_id in rows}  # noqa: C416 - Row objects
 
 
 async def _consented(conn: AsyncConnection, pairs: set[tuple[uuid.UUID, int]]) -> set[Any]:
@@ -67,8 +60,8 @@ async def present(
     room or, with active consent, to the partner."""
     if not rows:
         return []
-    ref = await rooms.reference(conn)
-    codes = {i: c for c, i in (await _partner_ids(conn)).items()}
+    ref = await rooms.reference(conn, partner_ids={r.partner_id for r in rows})
+    codes = ref.partner_codes
     side = side_of(principal)
     history: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for e in await conn.execute(
@@ -126,7 +119,7 @@ async def create(
     room = ref.rooms.get(data["room"])
     if room is None:
         raise InvalidInput([("room", f"unknown room '{data['room']}'")])
-    partners = await _partner_ids(conn)
+    partners = (await rooms.reference(conn, partner=data.get("partner"))).partners
     now = utcnow()
     row: dict[str, Any] = {
         "id": uuid.uuid4(),
@@ -247,7 +240,8 @@ async def list_referrals(
         found = await rooms.room_ref(conn, room)
         query = query.where(_ref.c.room_id == (found.id if found else -1))
     if partner:
-        query = query.where(_ref.c.partner_id == (await _partner_ids(conn)).get(partner, -1))
+        found_partner = await rooms.partner_id(conn, partner)
+        query = query.where(_ref.c.partner_id == (-1 if found_partner is None else found_partner))
     if overdue is not None:
         late = and_(
             _ref.c.status.in_(OPEN),
@@ -346,12 +340,14 @@ async def move(
 
 
 async def _consents_of(conn: AsyncConnection, resident_id: uuid.UUID) -> list[dict[str, Any]]:
-    codes = {i: c for c, i in (await _partner_ids(conn)).items()}
-    rows = await conn.execute(
-        select(_consent)
-        .where(_consent.c.resident_id == resident_id)
-        .order_by(_consent.c.recorded_at)
+    rows = list(
+        await conn.execute(
+            select(_consent)
+            .where(_consent.c.resident_id == resident_id)
+            .order_by(_consent.c.recorded_at)
+        )
     )
+    codes = await rooms.partner_codes(conn, {r.partner_id for r in rows})
     return [{**r._mapping, "partner": codes[r.partner_id]} for r in rows]
 
 
@@ -375,7 +371,7 @@ async def give_consent(
 ) -> dict[str, Any]:
     await residents.get_resident(conn, principal, resident_id, audit=False)
     await residents.refuse_if_restricted(conn, resident_id)
-    partner_id = (await _partner_ids(conn)).get(data["partner"])
+    partner_id = await rooms.partner_id(conn, data["partner"])
     if partner_id is None:
         raise InvalidInput([("partner", f"unknown partner '{data['partner']}'")])
     consent_id = uuid.uuid4()

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from api.errors import InvalidInput
 from api.residents import codes
 from api.text import clean_text
 
@@ -44,6 +45,22 @@ COLUMNS = {
 
 class ImportFormatError(ValueError):
     pass
+
+
+def read_upload(raw: bytes) -> list[tuple[int, dict[str, str]]]:
+    """The rows of an uploaded list, UTF-8 or Excel's Windows-1252 "CSV"; a flaw in the file
+    is an InvalidInput naming the body."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("cp1252")  # Excel's "CSV" on Windows
+        except UnicodeDecodeError:
+            raise InvalidInput([("body", "not UTF-8 or Windows-1252 text")]) from None
+    try:
+        return list(read_csv(text))
+    except (ImportFormatError, csv.Error) as exc:
+        raise InvalidInput([("body", str(exc))]) from None
 
 
 def read_csv(text: str) -> Iterator[tuple[int, dict[str, str]]]:

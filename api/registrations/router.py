@@ -1,19 +1,18 @@
 """/registrations: the help given, registered at the desk, corrected by coordinators."""
 
-import csv
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
+import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from api.deps import Connection, Coordinator, Staff
-from api.errors import InvalidInput
 from api.idempotency.deps import IdempotencyKey
 from api.openapi import csv_body
-from api.params import Cursor, Limit
+from api.params import Cursor, Limit, RequiredSlugQuery, SlugQuery
 from api.registrations import service
-from api.registrations.importing import ImportFormatError, read_csv
+from api.registrations.importing import read_upload
 from api.registrations.schemas import (
     RegistrationCreate,
     RegistrationPage,
@@ -21,11 +20,22 @@ from api.registrations.schemas import (
     RegistrationUpdate,
 )
 from api.residents.lookup import CodeLimits
-from api.responses import fast_json
-from api.schemas import ApiModel, decode_cursor, page
+from api.schemas import ApiModel, decode_cursor, encode_cursor
+
+
+def wire_json(
+    data: dict[str, Any], *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A body whose names are already the wire's (camelCase), straight to JSON bytes."""
+    return Response(
+        orjson.dumps(data, option=orjson.OPT_UTC_Z),
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers,
+    )
+
 
 router = APIRouter(tags=["registrations"])
-SlugQuery = Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 
 
 def _etag(version: int) -> dict[str, str]:
@@ -55,17 +65,25 @@ async def create_registration(
     conn: Connection,
     principal: Staff,
     body: RegistrationCreate,
-    response: Response,
 ) -> Any:
-    if replay := await idempotency.begin(
-        principal, body.model_dump(mode="json"), object_type="registration"
+    if idempotency.key is not None and (
+        replay := await idempotency.begin(
+            principal, body.model_dump(mode="json"), object_type="registration"
+        )
     ):
         return replay
     limits = CodeLimits.of(request.app.state.settings)
-    created = await service.create_registration(conn, principal, body.model_dump(), limits)
-    response.headers.update(_etag(created["version"]))
-    response.headers["Location"] = f"/api/v1/registrations/{created['id']}"
-    return await idempotency.complete(conn, 201, RegistrationPublic, created)
+    created = await service.create_registration(conn, principal, body, limits)
+    await idempotency.complete(conn, 201, RegistrationPublic, created)
+    # the service gives exactly RegistrationPublic's fields: sent without validating again
+    return wire_json(
+        created,
+        status_code=201,
+        headers={
+            **_etag(created["version"]),
+            "Location": f"/api/v1/registrations/{created['id']}",
+        },
+    )
 
 
 @router.get(
@@ -83,11 +101,8 @@ async def list_registrations(
     resident_id: Annotated[UUID | None, Query(alias="residentId")] = None,
     include_voided: Annotated[bool, Query(alias="includeVoided")] = False,
 ) -> Any:
-    after = decode_cursor(cursor, str, str)
-    try:
-        position = (date.fromisoformat(after[0]), UUID(after[1])) if after else None
-    except ValueError:
-        raise InvalidInput([("cursor", "not a cursor this list gave out")]) from None
+    after = decode_cursor(cursor, date, UUID)
+    position = (after[0], after[1]) if after else None
     rows = await service.list_registrations(
         conn,
         principal,
@@ -100,7 +115,10 @@ async def list_registrations(
         resident_id=resident_id,
         include_voided=include_voided,
     )
-    return fast_json(page(rows, limit, key=lambda r: [r["occurred_on"].isoformat(), str(r["id"])]))
+    items = rows[:limit]
+    last = items[-1] if len(rows) > limit else None
+    cursor_out = encode_cursor([last["occurredOn"].isoformat(), str(last["id"])]) if last else None
+    return wire_json({"items": items, "nextCursor": cursor_out})
 
 
 @router.get(
@@ -162,19 +180,8 @@ async def import_registrations(
     request: Request,
     conn: Connection,
     principal: Coordinator,
-    room: Annotated[str, Query(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")],
+    room: RequiredSlugQuery,
 ) -> Any:
-    raw = await request.body()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("cp1252")  # Excel's "CSV" on Windows
-        except UnicodeDecodeError:
-            raise InvalidInput([("body", "not UTF-8 or Windows-1252 text")]) from None
-    try:
-        rows = list(read_csv(text))
-    except (ImportFormatError, csv.Error) as exc:
-        raise InvalidInput([("body", str(exc))]) from None
+    rows = read_upload(await request.body())
     limits = CodeLimits.of(request.app.state.settings)
     return await service.import_registrations(conn, principal, room, rows, limits)

@@ -13,14 +13,13 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.calendar import period, today
-from api.caller import Principal
+from api.caller import DISTRICT_ROLES, Principal
 from api.indicators import efficiency as money
 from api.indicators import service as indicators
 from api.outcomes import figures as outcomes
 from api.referrals import figures as referrals
 from api.reports import labels
 from api.reports.labels import COST_CATEGORIES
-from api.scoping import DISTRICT_ROLES
 
 HIDDEN = "\u2013"  # an en dash: hidden, or not to be computed
 MONTHS = [

@@ -7,12 +7,12 @@ from uuid import UUID
 from pydantic import Field, model_validator
 
 from api.residents import codes
-from api.schemas import ApiModel, InputModel, Page
+from api.schemas import SLUG_PATTERN, ApiModel, InputModel, Page
 from api.text import Text
 
 AgeBand = Literal["0-17", "18-26", "27-44", "45-66", "67+"]
 Language = Field(pattern=r"^[a-z]{2,3}$")
-RoomSlug = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60, examples=["multibron"])
+RoomSlug = Field(pattern=SLUG_PATTERN, max_length=60, examples=["multibron"])
 CODE_PATTERN = codes.PATTERN
 
 

@@ -1,18 +1,16 @@
 """The open directory: no token needed."""
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
 from api.deps import Admin, Connection
-from api.params import Cursor, Limit
+from api.params import Cursor, Limit, SlugPath
 from api.rooms import service
 from api.rooms.schemas import ActivityPage, PartnerPage, RoomPage, RoomPublic, RoomUpdate
 from api.schemas import decode_cursor, page
 
 router = APIRouter(tags=["directory"])
-
-Slug = Annotated[str, Path(max_length=60, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 
 
 @router.get("/rooms", response_model=RoomPage, summary="The rooms and what they offer")
@@ -23,7 +21,7 @@ async def list_rooms(conn: Connection, limit: Limit = 50, cursor: Cursor = None)
 
 
 @router.get("/rooms/{slug}", response_model=RoomPublic, summary="One room")
-async def get_room(conn: Connection, slug: Slug) -> Any:
+async def get_room(conn: Connection, slug: SlugPath) -> Any:
     return await service.get_room(conn, slug)
 
 
@@ -33,7 +31,7 @@ async def get_room(conn: Connection, slug: Slug) -> Any:
     summary="Change a room's details (admins)",
     tags=["directory"],
 )
-async def update_room(conn: Connection, principal: Admin, slug: Slug, body: RoomUpdate) -> Any:
+async def update_room(conn: Connection, principal: Admin, slug: SlugPath, body: RoomUpdate) -> Any:
     changes = body.model_dump(exclude_unset=True)
     if changes.get("opening_hours") is not None:
         changes["opening_hours"] = [dict(h) for h in changes["opening_hours"]]

@@ -1,6 +1,7 @@
 """Reading the open directory. Core statements, rows straight to the response."""
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -142,19 +143,23 @@ class RoomRef:
 
 
 @dataclass(slots=True)
-class _Reference:
+class Reference:
+    """The published identifiers and their ids: rooms, activities and chain partners."""
+
     rooms: dict[str, RoomRef]
     room_slugs: dict[int, str]
     activities: dict[str, int]
     activity_codes: dict[int, str]
+    partners: dict[str, int]
+    partner_codes: dict[int, str]
 
 
 # Slugs and codes are published identifiers that never change and are never deleted, so a
 # per-process map is safe; an unknown one reloads it (a room added since start-up).
-_references: dict[str, _Reference] = {}
+_references: dict[str, Reference] = {}
 
 
-async def _load_reference(conn: AsyncConnection) -> _Reference:
+async def _load_reference(conn: AsyncConnection) -> Reference:
     rooms = {
         r.slug: RoomRef(r.id, r.slug, r.opened_on)
         for r in await conn.execute(select(_room.id, _room.slug, _room.opened_on))
@@ -162,11 +167,14 @@ async def _load_reference(conn: AsyncConnection) -> _Reference:
     activities: dict[str, int] = dict(
         (await conn.execute(select(_activity.code, _activity.id))).all()
     )
-    reference = _Reference(
+    partners: dict[str, int] = dict((await conn.execute(select(_partner.code, _partner.id))).all())
+    reference = Reference(
         rooms,
         {r.id: s for s, r in rooms.items()},
         activities,
         {i: c for c, i in activities.items()},
+        partners,
+        {i: c for c, i in partners.items()},
     )
     _references[str(conn.engine.url)] = reference
     return reference
@@ -178,13 +186,18 @@ async def reference(
     room: str | None = None,
     activity: str | None = None,
     room_id: int | None = None,
-) -> _Reference:
+    partner: str | None = None,
+    partner_ids: Iterable[int] = (),
+) -> Reference:
+    """The cached reference; reloaded when it lacks the room, activity or partner asked for."""
     cached = _references.get(str(conn.engine.url))
     if (
         cached is None
         or (room is not None and room not in cached.rooms)
         or (activity is not None and activity not in cached.activities)
         or (room_id is not None and room_id not in cached.room_slugs)
+        or (partner is not None and partner not in cached.partners)
+        or any(i not in cached.partner_codes for i in partner_ids)
     ):
         return await _load_reference(conn)
     return cached
@@ -196,6 +209,15 @@ async def room_ref(conn: AsyncConnection, slug: str) -> RoomRef | None:
 
 async def activity_id(conn: AsyncConnection, code: str) -> int | None:
     return (await reference(conn, activity=code)).activities.get(code)
+
+
+async def partner_id(conn: AsyncConnection, code: str) -> int | None:
+    return (await reference(conn, partner=code)).partners.get(code)
+
+
+async def partner_codes(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, str]:
+    """Partner id -> code, holding at least the ids given."""
+    return (await reference(conn, partner_ids=ids)).partner_codes
 
 
 async def activity_units(conn: AsyncConnection) -> dict[str, str]:

@@ -1,18 +1,18 @@
 """Admins register a partner's webhook; the delivery log shows what happened."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from api.deps import Admin, Connection
+from api.params import CodePath
 from api.schemas import ApiModel, InputModel
 from api.webhooks import service
 
 router = APIRouter(tags=["webhooks"])
-Code = Annotated[str, Path(max_length=40, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 
 
 class WebhookSet(InputModel):
@@ -55,7 +55,7 @@ def _allow_private(request: Request) -> bool:
     summary="Send this partner's referral events to a URL (https, public addresses only)",
 )
 async def register(
-    request: Request, conn: Connection, principal: Admin, code: Code, body: WebhookSet
+    request: Request, conn: Connection, principal: Admin, code: CodePath, body: WebhookSet
 ) -> Any:
     return await service.register(
         conn, principal, code, body.url, allow_private=_allow_private(request)
@@ -63,12 +63,12 @@ async def register(
 
 
 @router.get("/partners/{code}/webhook", response_model=WebhookPublic, summary="The webhook")
-async def show(conn: Connection, _principal: Admin, code: Code) -> Any:
+async def show(conn: Connection, _principal: Admin, code: CodePath) -> Any:
     return await service.show(conn, code)
 
 
 @router.delete("/partners/{code}/webhook", status_code=204, summary="Stop sending events")
-async def remove(conn: Connection, principal: Admin, code: Code) -> Response:
+async def remove(conn: Connection, principal: Admin, code: CodePath) -> Response:
     await service.remove(conn, principal, code)
     return Response(status_code=204)
 
@@ -78,5 +78,5 @@ async def remove(conn: Connection, principal: Admin, code: Code) -> Response:
     response_model=DeliveryLog,
     summary="The delivery log: the latest 200 attempts",
 )
-async def deliveries(conn: Connection, _principal: Admin, code: Code) -> Any:
+async def deliveries(conn: Connection, _principal: Admin, code: CodePath) -> Any:
     return {"items": await service.deliveries(conn, code, 200)}

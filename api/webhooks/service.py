@@ -29,14 +29,13 @@ from api.audit.service import record
 from api.base import table, utcnow
 from api.caller import Principal
 from api.errors import InvalidInput, NotFound
-from api.rooms.models import Partner
+from api.rooms import service as rooms
 from api.security import new_secret
 from api.webhooks.models import Delivery, OutboxEvent, Webhook
 
 _webhook: Table = table(Webhook)
 _outbox: Table = table(OutboxEvent)
 _delivery: Table = table(Delivery)
-_partner: Table = table(Partner)
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -65,7 +64,7 @@ def check_url(url: str, *, allow_private: bool) -> str:
 
 
 async def _partner_id(conn: AsyncConnection, code: str) -> int:
-    found = (await conn.execute(select(_partner.c.id).where(_partner.c.code == code))).scalar()
+    found = await rooms.partner_id(conn, code)
     if found is None:
         raise NotFound(f"There is no partner '{code[:40]}'.")
     return int(found)

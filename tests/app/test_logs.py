@@ -1,7 +1,12 @@
 """Logs carry request ids and figures, never a name, a note, a token or a password."""
 
+import json
+import os
 from datetime import date, timedelta
 
+import structlog
+
+from api.logging import configure
 from tests.helpers import bearer, sign_in, token_request
 
 NAME = "Zwaantje Pietersen-Oudkerk"
@@ -51,3 +56,12 @@ async def test_a_whole_desk_scenario_leaves_no_personal_data_in_the_logs(
         tokens["refresh_token"],
     ):
         assert secret not in logs, f"{secret[:12]}... reached the logs"
+
+
+def test_every_line_names_the_worker_process_that_wrote_it(capfd):
+    # `bwk serve` runs several workers on one stream; the request id is not enough to tell
+    # which of them to look at
+    configure(json=True, level="INFO")
+    structlog.get_logger("api.test").info("hello", count=3)
+    line = json.loads(capfd.readouterr().err.strip().splitlines()[-1])
+    assert (line["event"], line["count"], line["pid"]) == ("hello", 3, os.getpid())

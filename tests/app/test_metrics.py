@@ -3,13 +3,10 @@ across worker processes."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_network
@@ -26,7 +23,7 @@ from api.main import create_app
 from api.settings import Settings
 from tests import databases
 from tests.helpers import assert_problem, token_request
-from tests.servers import free_port, server_env, spawn, wait_until_ready
+from tests.servers import bwk_serve
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -77,6 +74,7 @@ async def test_requests_are_counted_by_route_template_and_status(client):
         if name == f"{latency}_bucket" and dict(labels).get("route") == "/rooms"
     }
     assert {"0.005", "0.1", "1.0", "10.0", "+Inf"} <= buckets
+    assert value(after, "bwk_workers") == 1  # one process: the sums are its own
 
 
 async def test_pool_gauges_show_a_connection_held_open(app, client):
@@ -216,34 +214,6 @@ def test_a_dead_workers_connections_stop_counting(tmp_path):
 # -- two workers, the real server ------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _serve(url: str, workers: int, metrics_dir: Path) -> Iterator[str]:
-    """`bwk serve --workers N`, once every worker is up (each writes its gauges' file when
-    it imports the metrics) and the service is ready."""
-    port = free_port()
-    env = server_env(
-        url,
-        BWK_DB_POOL_SIZE="3",
-        BWK_DB_MAX_OVERFLOW="2",
-        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
-    )
-    bwk = str(Path(sys.executable).parent / "bwk")
-    proc = spawn([bwk, "serve", "--port", str(port), "--workers", str(workers)], env)
-    base = f"http://127.0.0.1:{port}/api/v1"
-
-    def all_workers_started() -> bool:
-        assert proc.poll() is None, "bwk serve exited"
-        return len(list(metrics_dir.glob("gauge_livesum_*.db"))) == workers
-
-    try:
-        if not wait_until_ready(base, 90, also=all_workers_started):
-            pytest.fail("bwk serve did not get ready")
-        yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-
-
 def _scrape(base: str) -> Samples:
     response = httpx.get(f"{base}/metrics", timeout=10)
     assert response.status_code == 200, response.text
@@ -265,7 +235,9 @@ def test_two_workers_add_up_their_figures(tmp_path):
     try:
         databases.migrate(db.engine)
         databases.seed_demo(db.engine)
-        with _serve(db.url, 2, metrics_dir) as base:
+        with bwk_serve(
+            db.url, metrics_dir, workers=2, BWK_DB_POOL_SIZE="3", BWK_DB_MAX_OVERFLOW="2"
+        ) as (base, _):
             total, bad_sign_ins = 240, 6
 
             def get_rooms(_: int) -> int:
@@ -301,6 +273,7 @@ def test_two_workers_add_up_their_figures(tmp_path):
                 assert value(samples, "bwk_sign_in_failures_total", kind="user") == refused.count(
                     400
                 )
+                assert value(samples, "bwk_workers") == 2  # the sums are of two workers
                 assert value(samples, "bwk_db_pool_in_use") == 0
                 assert value(samples, "bwk_db_pool_waiting") == 0
                 assert value(samples, "bwk_webhook_outbox_backlog") == 0

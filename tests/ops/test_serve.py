@@ -1,0 +1,151 @@
+"""`bwk serve`: one worker per CPU unless BWK_WORKERS or --workers says otherwise, and
+several workers serving as one."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+from api import cli, cpus
+from api.settings import Settings, get_settings
+from tests import databases
+from tests.conftest import BACKENDS
+from tests.servers import bwk_serve, token
+
+
+def test_the_setting_defaults_to_one_worker_per_cpu(monkeypatch):
+    monkeypatch.delenv("BWK_WORKERS", raising=False)
+    assert Settings().workers == 0
+    monkeypatch.setenv("BWK_WORKERS", "3")
+    assert Settings().workers == 3
+    for wrong in ("-1", "many", "513"):
+        monkeypatch.setenv("BWK_WORKERS", wrong)
+        with pytest.raises(ValidationError, match="workers"):
+            Settings()
+
+
+@pytest.fixture
+def served(monkeypatch, tmp_path) -> Iterator[list[dict[str, Any]]]:
+    """`bwk serve` up to uvicorn.run, which records its arguments instead of serving; this
+    machine has 3 CPUs; SQLite, so that no database is asked about its connections."""
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **kw: calls.append(kw))
+    monkeypatch.setattr(cpus, "available", lambda: 3)
+    monkeypatch.setenv("BWK_DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
+    for name in ("BWK_WORKERS", "BWK_MODE", "BWK_LOG_JSON"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    yield calls
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("setting", "option", "workers"),
+    [
+        (None, [], 3),  # nothing said: one per CPU
+        ("0", [], 3),  # 0 says the same
+        ("2", [], 2),  # the setting
+        ("2", ["--workers", "1"], 1),  # the option beats the setting
+        (None, ["--workers", "0"], 3),
+    ],
+)
+def test_serve_takes_the_setting_the_option_or_the_cpus(
+    served, monkeypatch, setting, option, workers
+):
+    if setting is not None:
+        monkeypatch.setenv("BWK_WORKERS", setting)
+    result = CliRunner().invoke(cli.app, ["serve", *option])
+    assert result.exit_code == 0, result.output
+    assert [call["workers"] for call in served] == [workers]
+
+
+def test_serve_refuses_a_negative_option(served):
+    result = CliRunner().invoke(cli.app, ["serve", "--workers", "-1"])
+    assert result.exit_code == 2
+    assert served == []
+
+
+@pytest.mark.postgres_only
+def test_serve_warns_when_the_workers_pools_exceed_max_connections(monkeypatch):
+    databases.require_postgres_for_module()
+    monkeypatch.setattr("uvicorn.run", lambda app, **kw: None)
+    monkeypatch.setenv("BWK_DATABASE_URL", databases.POSTGRES_ADMIN_URL)
+    monkeypatch.setenv("BWK_LOG_JSON", "true")
+    monkeypatch.setenv("BWK_DB_POOL_SIZE", "200")
+    monkeypatch.setenv("BWK_DB_MAX_OVERFLOW", "200")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli.app, ["serve", "--workers", "1"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    events = {line["event"]: line for line in lines}
+    assert events["serving"]["workers"] == 1
+    assert events["serving"]["db_connections_at_most"] == 400
+    warning = events["workers_may_exhaust_the_database"]
+    assert warning["level"] == "warning"
+    assert 0 < warning["max_connections"] < 400
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_two_workers_answer_requests(backend, tmp_path):
+    """BWK_WORKERS=2: the supervisor starts two workers, requests on fresh connections reach
+    both, every write is acknowledged once, and SIGTERM stops the whole group."""
+    db = databases.create(backend, "bwk_test_serve")
+    metrics_dir = tmp_path / "prometheus"
+    metrics_dir.mkdir()
+    try:
+        databases.migrate(db.engine)
+        databases.seed_demo(db.engine)
+        with bwk_serve(db.url, metrics_dir, BWK_WORKERS="2") as (base, proc):
+            auth = {"Authorization": f"Bearer {token(base, 'volunteer.multibron')}"}
+            yesterday = (date.today() - timedelta(days=1)).isoformat()
+
+            def register(i: int) -> str:
+                # a connection each: the kernel hands them to either worker
+                response = httpx.post(
+                    f"{base}/registrations",
+                    headers={**auth, "Idempotency-Key": uuid.uuid4().hex},
+                    json={
+                        "room": "multibron",
+                        "activity": "forms",
+                        "headcount": 2,
+                        "occurredOn": yesterday,
+                    },
+                    timeout=30,
+                )
+                assert response.status_code == 201, response.text
+                return str(response.json()["id"])
+
+            def rooms(_: int) -> int:
+                return httpx.get(f"{base}/rooms", timeout=30).status_code
+
+            with ThreadPoolExecutor(max_workers=8) as load:
+                ids = list(load.map(register, range(40)))
+                statuses = list(load.map(rooms, range(80)))
+            assert statuses == [200] * 80
+            assert len(set(ids)) == 40
+            served_by = {p.stem.rsplit("_", 1)[1] for p in metrics_dir.glob("counter_*.db")}
+            assert len(served_by) == 2, "only one worker served"
+            listed = httpx.get(
+                f"{base}/registrations", headers=auth, params={"limit": 100}, timeout=30
+            ).json()["items"]
+            assert set(ids) <= {item["id"] for item in listed}
+        assert proc.returncode == 0  # SIGTERM: the workers finished, then the supervisor
+        with pytest.raises(ProcessLookupError):  # nothing of the group is left, not even
+            os.killpg(proc.pid, 0)  # multiprocessing's resource tracker
+    finally:
+        databases.dispose(db)
