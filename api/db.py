@@ -221,7 +221,7 @@ async def keeping(conn: AsyncConnection) -> AsyncIterator[Writes]:
 
 # -- hot statements ----------------------------------------------------------------------
 
-_PSYCOPG = PGDialect_psycopg()  # type: ignore[no-untyped-call]
+_PSYCOPG = PGDialect_psycopg()  # type: ignore[no-untyped-call,unused-ignore]
 # what a hot statement may be
 Statement = Select[Any] | Insert | Update | Delete
 
