@@ -7,7 +7,7 @@ misspelt field is a type error, not a KeyError at run time. Read from the source
 import ast
 from pathlib import Path
 
-API = Path(__file__).resolve().parent.parent / "api"
+API = Path(__file__).resolve().parents[2] / "api"
 # the modules that hold services: every service.py, and the ones split out of them
 SERVICE_MODULES = sorted(
     {
