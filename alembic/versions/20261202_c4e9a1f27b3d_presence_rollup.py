@@ -39,6 +39,8 @@ def upgrade() -> None:
         op.execute(statement)
     for statement in rollup.create_triggers(dialect):
         op.execute(statement)
+    if dialect == "postgresql":
+        op.execute("ANALYZE presence")  # planned as what it is from the first request on
 
 
 def downgrade() -> None:
