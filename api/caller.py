@@ -10,11 +10,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.accounts.models import AuthSession, PartnerClient, UserAccount, UserRoom
 from api.base import table, utcnow
+from api.db import Prepared
 from api.rooms.models import Partner, Room
 from api.security import InvalidToken
 
@@ -65,7 +66,11 @@ SYSTEM = Principal(
 )
 
 
-_PRINCIPAL_QUERY = (
+# Every signed-in request runs this: built and compiled once (a prepared statement of the
+# driver on PostgreSQL). One row per room of the account; the session, account and partner
+# columns repeat. Nothing of it is kept between requests: a revoked session or a changed
+# role counts from the next request on.
+_PRINCIPAL_QUERY = Prepared(
     select(
         _session.c.user_id,
         _session.c.client_id,
@@ -89,6 +94,7 @@ _PRINCIPAL_QUERY = (
     .outerjoin(_room, _room.c.id == _user_room.c.room_id)
     .outerjoin(_client, _client.c.id == _session.c.client_id)
     .outerjoin(_partner, _partner.c.id == _client.c.partner_id)
+    .where(_session.c.id == bindparam("session_id"))
     .order_by(_room.c.slug)
 )
 
@@ -96,40 +102,56 @@ _PRINCIPAL_QUERY = (
 async def principal_for_session(
     conn: AsyncConnection, session_id: uuid.UUID, subject: str | None = None
 ) -> Principal:
-    rows = list(await conn.execute(_PRINCIPAL_QUERY.where(_session.c.id == session_id)))
+    rows = await _PRINCIPAL_QUERY.rows(conn, {"session_id": session_id})
     if not rows:
         raise InvalidToken("unknown session")
-    first = rows[0]
-    if first.revoked_at is not None or first.expires_at <= utcnow():
+    (
+        user_id,
+        client_id,
+        expires_at,
+        revoked_at,
+        username,
+        display_name,
+        role,
+        user_active,
+        _,
+        _,
+        client_name,
+        description,
+        client_active,
+        partner_id,
+        partner_code,
+    ) = rows[0]
+    if revoked_at is not None or expires_at <= utcnow():
         raise InvalidToken("session ended")
-    if first.user_id is not None:
+    if user_id is not None:
         principal = Principal(
             kind="user",
-            id=first.user_id,
-            role=first.role,
-            name=first.username,
-            display_name=first.display_name,
-            room_ids=frozenset(r.room_id for r in rows if r.room_id is not None),
-            room_slugs=tuple(r.room_slug for r in rows if r.room_slug is not None),
+            id=user_id,
+            role=role,
+            name=username,
+            display_name=display_name,
+            room_ids=frozenset(r[8] for r in rows if r[8] is not None),
+            room_slugs=tuple(r[9] for r in rows if r[9] is not None),
             partner_id=None,
             partner_code=None,
             session_id=session_id,
         )
-        active = first.user_active
+        active = user_active
     else:
         principal = Principal(
             kind="client",
-            id=first.client_id,
+            id=client_id,
             role="partner",
-            name=first.client_name,
-            display_name=first.description,
+            name=client_name,
+            display_name=description,
             room_ids=frozenset(),
             room_slugs=(),
-            partner_id=first.partner_id,
-            partner_code=first.partner_code,
+            partner_id=partner_id,
+            partner_code=partner_code,
             session_id=session_id,
         )
-        active = first.client_active
+        active = client_active
     if not active:
         raise InvalidToken("account inactive")
     if subject is not None and subject != principal.subject:

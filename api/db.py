@@ -7,15 +7,19 @@ returns and rolls back when it raises. Services never commit.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, event
+from psycopg.types.json import Jsonb
+from sqlalchemy import Delete, Insert, Select, Table, Update, event
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
+from sqlalchemy.util import queue as sqla_queue
 
 from api.errors import AppError, kept
 from api.instruments import POOL_IN_USE, POOL_WAITING
@@ -55,31 +59,74 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+# an overflow connection stays open until this long after the last moment more than
+# pool_size connections were in use
+OVERFLOW_LINGER_SECONDS = 10.0
+
+
 class MeteredPool(AsyncAdaptedQueuePool):
     """SQLAlchemy's pool for async drivers, counting who waits for a connection: for
     readiness and /metrics. A checkout that finds an idle connection, or room to open one,
-    costs one comparison more."""
+    costs one comparison more.
+
+    Connections opened beyond pool_size (up to max_overflow more) are kept as spares while
+    the load lasts, and closed once no more than pool_size have been in use for
+    OVERFLOW_LINGER_SECONDS: under a load that hovers around pool_size, SQLAlchemy's own
+    pool closes an overflow connection at every return and opens a new one at the next
+    checkout (a PostgreSQL backend started per request)."""
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.max_overflow: int = self._max_overflow
         self.waiting = 0
+        self._spares: list[ConnectionPoolEntry] = []
+        self._busy_at = 0.0
 
     @property
     def exhausted(self) -> bool:
         """Every connection it may open is in use."""
         return self.max_overflow >= 0 and self.checkedout() >= self.size() + self.max_overflow
 
+    def checkedout(self) -> int:
+        return super().checkedout() - len(self._spares)
+
     def _do_get(self) -> ConnectionPoolEntry:
+        if self._spares:
+            self._busy_at = time.monotonic()
+            return self._spares.pop()
         if not self.exhausted:
-            return super()._do_get()
-        self.waiting += 1
-        POOL_WAITING.inc()
+            entry = super()._do_get()
+        else:
+            self.waiting += 1
+            POOL_WAITING.inc()
+            try:
+                entry = super()._do_get()
+            finally:
+                self.waiting -= 1
+                POOL_WAITING.dec()
+        if self.checkedout() > self.size():
+            self._busy_at = time.monotonic()
+        return entry
+
+    def _do_return_conn(self, record: ConnectionPoolEntry) -> None:
         try:
-            return super()._do_get()
-        finally:
-            self.waiting -= 1
-            POOL_WAITING.dec()
+            self._pool.put(record, False)
+        except sqla_queue.Full:
+            self._spares.append(record)
+        if self._spares and time.monotonic() - self._busy_at > OVERFLOW_LINGER_SECONDS:
+            self._close_spares()
+
+    def _close_spares(self) -> None:
+        while self._spares:
+            spare = self._spares.pop()
+            try:
+                spare.close()
+            finally:
+                self._dec_overflow()
+
+    def dispose(self) -> None:
+        self._close_spares()
+        super().dispose()
 
 
 def _checked_out(*_: Any) -> None:
@@ -170,6 +217,79 @@ async def keeping(conn: AsyncConnection) -> AsyncIterator[Writes]:
     except AppError as err:
         raise kept(err, writes) from None
     await write(conn, writes)
+
+
+# -- hot statements ----------------------------------------------------------------------
+
+_PSYCOPG = PGDialect_psycopg()  # type: ignore[no-untyped-call,unused-ignore]
+# what a hot statement may be
+Statement = Select[Any] | Insert | Update | Delete
+
+
+class Prepared:
+    """A hot statement, built once at import with named bind parameters.
+
+    On PostgreSQL it runs as a prepared statement of psycopg on the request's own connection
+    (in its transaction): its SQL is compiled here once, so a request spends nothing on
+    SQLAlchemy's statement cache keys, compiling or result processing. Elsewhere (SQLite)
+    the same Core statement runs through SQLAlchemy. `postgresql` may give a variant of the
+    statement for PostgreSQL (e.g. `= ANY(:ids)` where SQLite needs an expanding IN).
+
+    Rows come back as tuples in the statement's column order, with the same Python values on
+    both databases (aware UTC datetimes, UUIDs): only use columns whose SQLAlchemy types do
+    no processing beyond what psycopg does itself (no JSON, no Enum columns in results).
+    """
+
+    __slots__ = ("_json", "_pg_sql", "statement")
+
+    def __init__(
+        self,
+        statement: Statement,
+        postgresql: Statement | None = None,
+        *,
+        json: tuple[str, ...] = (),
+    ) -> None:
+        """`json`: the parameters that hold JSON values (dicts or lists)."""
+        self.statement = statement
+        compiled = (postgresql if postgresql is not None else statement).compile(dialect=_PSYCOPG)
+        self._pg_sql = str(compiled)
+        self._json = json
+
+    def _pg_params(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        if not self._json:
+            return params
+        return {**params, **{name: Jsonb(params[name]) for name in self._json}}
+
+    async def rows(
+        self, conn: AsyncConnection, params: Mapping[str, Any]
+    ) -> Sequence[Sequence[Any]]:
+        """Every row the statement returns (none for a statement without RETURNING)."""
+        if conn.dialect.name == "postgresql":
+            raw = await conn.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            async with driver.cursor() as cursor:
+                await cursor.execute(self._pg_sql, self._pg_params(params), prepare=True)
+                return await cursor.fetchall() if cursor.description is not None else []
+        result = await conn.execute(self.statement, dict(params))
+        return result.all() if result.returns_rows else []
+
+    async def run(self, conn: AsyncConnection, params: Mapping[str, Any]) -> None:
+        """A statement whose rows (if any) are not wanted."""
+        await self.rows(conn, params)
+
+    async def run_many(self, conn: AsyncConnection, many: Sequence[Mapping[str, Any]]) -> None:
+        """The statement once for each set of parameters (psycopg sends them together)."""
+        if not many:
+            return
+        if conn.dialect.name == "postgresql":
+            raw = await conn.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            async with driver.cursor() as cursor:
+                await cursor.executemany(self._pg_sql, [self._pg_params(p) for p in many])
+            return
+        await conn.execute(self.statement, [dict(p) for p in many])
 
 
 async def bulk_insert(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:

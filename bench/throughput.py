@@ -1,18 +1,26 @@
 """Requests per second of the API under wrk, next to a bare FastAPI app as the ceiling.
 
-    .venv/bin/python bench/throughput.py [--duration 10] [--connections 32] [--database-url URL]
+    .venv/bin/python bench/throughput.py [--duration 10] [--connections 32] [--workers 1,2]
+        [--only TEXT] [--profile DIR] [--database-url URL]
 
 Makes a fresh PostgreSQL database (`bwk_bench` on the server of --database-url, an admin
-URL), migrates it and loads the demo data, then starts one server at a time with uvicorn
-(one worker, uvloop, httptools, no access log) and runs wrk against each of its targets
-after a short warm-up:
+URL), migrates it and loads the demo data, then, for each worker count of --workers (1 and
+2 by default), starts one server at a time with uvicorn (`--workers N`, uvloop, httptools,
+no access log) and runs wrk against each of its targets after a short warm-up:
 
 - bare: bench/bare_app.py, one `async def` endpoint returning a small dict (the ceiling);
 - the service, api.main:app, with BWK_LOG_LEVEL=WARNING, so its per-request access line
   (logged at INFO) is filtered out.
 
-Prints a table (req/s, share of the bare endpoint, p50, p99, errors) and writes the same
-figures to bench/results/throughput-<unix time>.json. Installs wrk with apt-get if missing.
+Prints a table with the worker counts side by side (req/s, share of the bare endpoint with
+as many workers, p50, p99, errors) and writes the same figures to
+bench/results/throughput-<unix time>.json. Installs wrk with apt-get if missing.
+
+--only runs the targets whose name holds TEXT (and the bare one, the 100 %). --profile DIR
+samples the one-worker service with py-spy during each measured run (py-spy must be
+installed: `pip install py-spy`) and writes DIR/<target>.txt (collapsed stacks) and a
+summary of the hottest functions and libraries; a profiled run is slower, so its figures
+are not the ones to report.
 
 More targets: add a Target to TARGETS. One with a wrk Lua script (`script=`) can send a
 POST with a body; its Bearer token still comes from `account=` through `-H`.
@@ -202,10 +210,13 @@ def _tail(path: Path, lines: int = 30) -> str:
 
 
 @contextlib.contextmanager
-def running(server: Server, env: dict[str, str], logs: Path) -> Iterator[str]:
-    """Start one uvicorn worker for `server`, wait until it answers, yield its base URL."""
+def running(
+    server: Server, env: dict[str, str], logs: Path, workers: int
+) -> Iterator[tuple[str, int]]:
+    """Start uvicorn with `workers` workers for `server`, wait until it answers, yield its base
+    URL and the process id (with one worker, the process that serves)."""
     port = free_port()
-    log_path = logs / f"{server.name}.log"
+    log_path = logs / f"{server.name}-{workers}.log"
     command = [
         str(BIN / "uvicorn"),
         server.app,
@@ -216,7 +227,7 @@ def running(server: Server, env: dict[str, str], logs: Path) -> Iterator[str]:
         "--port",
         str(port),
         "--workers",
-        "1",
+        str(workers),
         "--no-access-log",
         "--loop",
         "uvloop",
@@ -226,14 +237,16 @@ def running(server: Server, env: dict[str, str], logs: Path) -> Iterator[str]:
         "warning",
     ]
     base = f"http://{HOST}:{port}"
-    print(f"starting {server.name}: {server.app} on {base}", file=sys.stderr)
+    print(f"starting {server.name}: {server.app} on {base}, {workers} worker(s)", file=sys.stderr)
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             command, cwd=ROOT, env={**env, **server.env}, stdout=log, stderr=subprocess.STDOUT
         )
     try:
         _wait_ready(proc, base + server.ready_path, log_path)
-        yield base
+        if workers > 1:
+            _wait_workers(base + server.ready_path, log_path, workers)
+        yield base, proc.pid
     finally:
         proc.terminate()
         try:
@@ -259,6 +272,23 @@ def _wait_ready(proc: subprocess.Popen[bytes], url: str, log_path: Path) -> None
             last = type(exc).__name__
         time.sleep(0.1)
     raise BenchError(f"{url} not ready after {READY_SECONDS:.0f}s ({last}):\n{_tail(log_path)}")
+
+
+def _wait_workers(url: str, log_path: Path, workers: int) -> None:
+    """Every worker has started (uvicorn logs one "Application startup complete" each, at
+    --log-level warning none: so ask until the answers stop failing for a second)."""
+    deadline = time.monotonic() + READY_SECONDS
+    streak = 0
+    while time.monotonic() < deadline and streak < 10 * workers:
+        try:
+            streak = streak + 1 if httpx.get(url, timeout=1.0).status_code == 200 else 0
+        except httpx.HTTPError:
+            streak = 0
+        time.sleep(0.1)
+    if streak < 10 * workers:
+        raise BenchError(
+            f"{workers} workers not ready after {READY_SECONDS:.0f}s:\n{_tail(log_path)}"
+        )
 
 
 def fetch_token(base: str, account: str) -> str:
@@ -340,8 +370,101 @@ def run_wrk(command: list[str], seconds: int) -> str:
     return result.stdout
 
 
+def _tree(pid: int) -> list[int]:
+    """The process and its descendants (uvicorn's workers)."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError, ValueError):
+            for child in (task / "children").read_text().split():
+                found += _tree(int(child))
+    return found
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) the server's processes have used so far: on a shared, loaded
+    machine the CPU a request costs says more than the requests a second."""
+    if pid is None:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for each in _tree(pid):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{each}/stat").read_text().rpartition(")")[2].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+@contextlib.contextmanager
+def profiling(pid: int | None, out: Path | None, seconds: int) -> Iterator[None]:
+    """py-spy samples the process `pid` for `seconds` into `out` (collapsed stacks)."""
+    if pid is None or out is None:
+        yield
+        return
+    spy = shutil.which("py-spy") or str(BIN / "py-spy")
+    command = [spy, "record", "--pid", str(pid), "--duration", str(seconds)]
+    command += ["--format", "raw", "--rate", "200", "--nonblocking", "-o", str(out)]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        yield
+    finally:
+        try:
+            _, err = proc.communicate(timeout=seconds + 30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise BenchError("py-spy did not finish") from None
+        if proc.returncode != 0:
+            raise BenchError(f"py-spy failed ({proc.returncode}): {err.decode()[-500:]}")
+
+
+# where a sampled frame's file lives -> the library it is counted to
+_LIBRARIES = (
+    ("sqlalchemy", "sqlalchemy"),
+    ("psycopg", "psycopg"),
+    ("fastapi", "fastapi"),
+    ("starlette", "starlette"),
+    ("pydantic", "pydantic"),
+    ("uvicorn", "uvicorn"),
+    ("jose", "jose"),
+    ("structlog", "structlog"),
+    ("prometheus_client", "prometheus_client"),
+    ("asyncio", "asyncio"),
+    ("/api/", "api (ours)"),
+)
+
+
+def summarise_profile(path: Path, top: int = 15) -> dict[str, Any]:
+    """Shares of the samples: per library (a sample counts to every library on its stack)
+    and the functions that were running (own time), from py-spy's collapsed stacks."""
+    total = 0
+    libraries: dict[str, int] = {}
+    own: dict[str, int] = {}
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        frames = stack.split(";")
+        seen = {name for f in frames for key, name in _LIBRARIES if key in f}
+        for name in seen:
+            libraries[name] = libraries.get(name, 0) + count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+    share = (lambda n: round(100 * n / total, 1)) if total else (lambda n: 0.0)
+    return {
+        "samples": total,
+        "libraries_pct": {k: share(v) for k, v in sorted(libraries.items(), key=lambda x: -x[1])},
+        "own_pct": {k: share(v) for k, v in sorted(own.items(), key=lambda x: -x[1])[:top]},
+    }
+
+
 def measure(
-    wrk: str, base: str, target: Target, token: str | None, args: argparse.Namespace
+    wrk: str,
+    base: str,
+    target: Target,
+    token: str | None,
+    args: argparse.Namespace,
+    profile: Path | None = None,
+    pid: int | None = None,
 ) -> dict[str, Any]:
     url = base + target.path
     if target.script is None:
@@ -356,9 +479,17 @@ def measure(
         print(f"  warming up {target.name} ({args.warmup}s)", file=sys.stderr)
         run_wrk(wrk_command(wrk, url, target, token, args, args.warmup), args.warmup)
     print(f"  measuring {target.name} ({args.duration}s)", file=sys.stderr)
-    output = run_wrk(wrk_command(wrk, url, target, token, args, args.duration), args.duration)
+    cpu_before = cpu_seconds(pid)
+    with profiling(pid, profile, args.duration):
+        output = run_wrk(wrk_command(wrk, url, target, token, args, args.duration), args.duration)
+    cpu = cpu_seconds(pid) - cpu_before
     figures = parse_wrk(output)
-    return {"target": target.name, "server": target.server, "url": url, **figures}
+    row = {"target": target.name, "server": target.server, "url": url, **figures}
+    if figures["requests"]:
+        row["server_cpu_us_per_request"] = round(1e6 * cpu / figures["requests"], 1)
+    if profile is not None and pid is not None:
+        row["profile"] = {"file": str(profile), **summarise_profile(profile)}
+    return row
 
 
 # -- report ------------------------------------------------------------------------------
@@ -377,28 +508,50 @@ def _errors(row: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def table(rows: list[dict[str, Any]]) -> list[str]:
-    header = ("target", "req/s", "% of bare", "p50", "p99", "errors")
-    cells = [
-        (
-            r["target"],
-            f"{r['requests_per_second']:,.0f}",
-            "-" if r["share_of_bare_pct"] is None else f"{r['share_of_bare_pct']:.1f}%",
-            f"{r['latency_ms']['p50']:.2f} ms",
-            f"{r['latency_ms']['p99']:.2f} ms",
-            _errors(r),
-        )
-        for r in rows
-    ]
-    widths = [max(len(str(c[i])) for c in [header, *cells]) for i in range(len(header))]
+def table(rows: list[dict[str, Any]], workers: list[int]) -> list[str]:
+    """One line per target, the worker counts side by side."""
+    header: list[str] = ["target"]
+    for n in workers:
+        w = f"{n}w"
+        header += [f"{w} req/s", f"{w} % of bare", f"{w} p50", f"{w} p99", f"{w} errors"]
+        header += [f"{w} CPU µs/req", f"{w} CPU % of bare"]
+    names = list(dict.fromkeys(r["target"] for r in rows))
+    cells: list[list[str]] = []
+    for name in names:
+        cell = [name]
+        for n in workers:
+            found = [r for r in rows if r["target"] == name and r["workers"] == n]
+            if not found:
+                cell += ["-"] * 7
+                continue
+            r = found[0]
+            cell += [
+                f"{r['requests_per_second']:,.0f}",
+                "-" if r["share_of_bare_pct"] is None else f"{r['share_of_bare_pct']:.1f}%",
+                f"{r['latency_ms']['p50']:.1f} ms",
+                f"{r['latency_ms']['p99']:.1f} ms",
+                _errors(r),
+                _number(r.get("server_cpu_us_per_request"), "{:,.0f}"),
+                _number(r.get("cpu_share_of_bare_pct"), "{:.1f}%"),
+            ]
+        cells.append(cell)
+    widths = [max(len(c[i]) for c in [header, *cells]) for i in range(len(header))]
 
-    def line(values: tuple[str, ...]) -> str:
+    def line(values: list[str]) -> str:
         first, *rest = values
         return "  ".join(
             [first.ljust(widths[0]), *(v.rjust(w) for v, w in zip(rest, widths[1:], strict=True))]
         ).rstrip()
 
     return [line(header), "  ".join("-" * w for w in widths), *(line(c) for c in cells)]
+
+
+def _number(value: float | None, form: str) -> str:
+    return "-" if value is None else form.format(value)
+
+
+def _file_name(target: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", target.lower()).strip("-")
 
 
 def nproc() -> str:
@@ -438,9 +591,25 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2, help="seconds of wrk before each run")
     parser.add_argument("--database-url", default=ADMIN_URL, help="an admin URL to create DBs")
     parser.add_argument("--database-name", default="bwk_bench", help="dropped and recreated")
+    parser.add_argument(
+        "--workers", default="1,2", help="uvicorn worker counts, side by side (e.g. 1,2 or 1)"
+    )
+    parser.add_argument("--only", default=None, help="only the targets whose name holds this")
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="a folder: py-spy the 1-worker service"
+    )
     args = parser.parse_args()
     if args.duration < 1 or args.warmup < 0 or args.connections < args.threads or args.threads < 1:
         parser.error("need --duration >= 1, --warmup >= 0, --connections >= --threads >= 1")
+    try:
+        workers = sorted({int(n) for n in args.workers.split(",") if n.strip()})
+    except ValueError:
+        parser.error("--workers takes whole numbers separated by commas")
+    if not workers or workers[0] < 1:
+        parser.error("--workers takes worker counts of 1 or more")
+    chosen = [t for t in TARGETS if t.name == BASELINE or not args.only or args.only in t.name]
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
 
     wrk = ensure_wrk()
     print(f"database {args.database_name}: recreate, migrate, seed --demo", file=sys.stderr)
@@ -451,23 +620,48 @@ def main() -> None:
 
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bwk-throughput-") as logs:
-        for server in SERVERS:  # one after the other: never two servers on the 2 cores
-            targets = [t for t in TARGETS if t.server == server.name]
-            if not targets:
-                continue
-            with running(server, env, Path(logs)) as base:
-                tokens = {
-                    account: fetch_token(base, account)
-                    for account in sorted({t.account for t in targets if t.account})
-                }
-                for target in targets:
-                    token = tokens.get(target.account) if target.account else None
-                    rows.append(measure(wrk, base, target, token, args))
+        for count in workers:
+            for server in SERVERS:  # one after the other: never two servers on the 2 cores
+                targets = [t for t in chosen if t.server == server.name]
+                if not targets:
+                    continue
+                with running(server, env, Path(logs), count) as (base, pid):
+                    tokens = {
+                        account: fetch_token(base, account)
+                        for account in sorted({t.account for t in targets if t.account})
+                    }
+                    for target in targets:
+                        token = tokens.get(target.account) if target.account else None
+                        spied = args.profile is not None and count == 1 and server.name != "bare"
+                        profile = args.profile / f"{_file_name(target.name)}.txt" if spied else None
+                        row = measure(wrk, base, target, token, args, profile, pid)
+                        rows.append({**row, "workers": count})
 
-    ceiling = next((r["requests_per_second"] for r in rows if r["target"] == BASELINE), None)
-    for row in rows:
-        share = 100 * row["requests_per_second"] / ceiling if ceiling else None
-        row["share_of_bare_pct"] = None if share is None else round(share, 1)
+    for count in workers:
+        ceiling = next(
+            (
+                r["requests_per_second"]
+                for r in rows
+                if r["target"] == BASELINE and r["workers"] == count
+            ),
+            None,
+        )
+        bare_cpu = next(
+            (
+                r.get("server_cpu_us_per_request")
+                for r in rows
+                if r["target"] == BASELINE and r["workers"] == count
+            ),
+            None,
+        )
+        for row in rows:
+            if row["workers"] == count:
+                share = 100 * row["requests_per_second"] / ceiling if ceiling else None
+                row["share_of_bare_pct"] = None if share is None else round(share, 1)
+                cpu = row.get("server_cpu_us_per_request")
+                row["cpu_share_of_bare_pct"] = (
+                    round(100 * bare_cpu / cpu, 1) if bare_cpu and cpu else None
+                )
 
     figures = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -485,25 +679,37 @@ def main() -> None:
         "servers": {
             s.name: {
                 "app": s.app,
-                "uvicorn": "1 worker, --no-access-log, --loop uvloop, --http httptools, "
-                "--log-level warning",
+                "uvicorn": f"--workers {args.workers}, --no-access-log, --loop uvloop, "
+                "--http httptools, --log-level warning",
                 "env": s.env,
                 "note": s.note,
             }
             for s in SERVERS
         },
+        "workers": workers,
         "results": rows,
     }
 
     lines = [
-        *table(rows),
+        *table(rows, workers),
         "",
         *(f"{s.name}: {s.note}" for s in SERVERS),
         f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s --latency, "
-        f"after {args.warmup}s warm-up; uvicorn 1 worker, uvloop, httptools, no access log",
+        f"after {args.warmup}s warm-up; uvicorn --workers {','.join(map(str, workers))} "
+        "(one count at a time; each share is of bare with as many workers), "
+        "uvloop, httptools, no access log",
+        "CPU µs/req: user + system CPU of the server's processes during the run, per request "
+        "answered; its % of bare is bare's µs/req over the target's (the share on an idle "
+        "core, robust to other load on the machine; the database's CPU is not in it)",
         f"{figures['date']}  nproc {figures['nproc']}  Python {figures['python']}  "
         f"{figures['command']}",
     ]
+    for row in rows:
+        if "profile" in row:
+            prof = row["profile"]
+            lines += ["", f"py-spy, {row['target']} ({prof['samples']} samples, {prof['file']}):"]
+            lines.append("  " + ", ".join(f"{k} {v}%" for k, v in prof["libraries_pct"].items()))
+            lines += [f"  {v:5.1f}%  {k}" for k, v in prof["own_pct"].items()]
     print("\n".join(lines))
 
     results = BENCH / "results"

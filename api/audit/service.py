@@ -8,16 +8,22 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import Table, select, tuple_
+from sqlalchemy import Table, bindparam, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.models import AuditEvent
 from api.base import table, utcnow
+from api.db import Prepared
 
 if TYPE_CHECKING:
     from api.caller import Principal
 
 audit_event: Table = table(AuditEvent)
+# every column a bind parameter of its own name: built and compiled once
+_INSERT = Prepared(
+    insert(audit_event).values({c.name: bindparam(c.name, type_=c.type) for c in audit_event.c}),
+    json=("details",),
+)
 
 
 def event_row(
@@ -49,13 +55,13 @@ def event_row(
 
 async def record(conn: AsyncConnection, **event: Any) -> None:
     """Append one event in the caller's transaction: it commits or fails with the change."""
-    await conn.execute(audit_event.insert(), [event_row(**event)])
+    await _INSERT.run(conn, event_row(**event))
 
 
 async def record_many(conn: AsyncConnection, events: list[dict[str, Any]]) -> None:
     """Append several events in one statement (a list of residents, an import)."""
     if events:
-        await conn.execute(audit_event.insert(), [event_row(**event) for event in events])
+        await _INSERT.run_many(conn, [event_row(**event) for event in events])
 
 
 _COLUMNS = [c for c in audit_event.c if c.name != "address"]

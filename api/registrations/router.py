@@ -4,6 +4,7 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
+import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from api.deps import Connection, Coordinator, Staff
@@ -19,8 +20,20 @@ from api.registrations.schemas import (
     RegistrationUpdate,
 )
 from api.residents.lookup import CodeLimits
-from api.responses import fast_json
-from api.schemas import ApiModel, decode_cursor, page
+from api.schemas import ApiModel, decode_cursor, encode_cursor
+
+
+def wire_json(
+    data: dict[str, Any], *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A body whose names are already the wire's (camelCase), straight to JSON bytes."""
+    return Response(
+        orjson.dumps(data, option=orjson.OPT_UTC_Z),
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers,
+    )
+
 
 router = APIRouter(tags=["registrations"])
 
@@ -52,17 +65,25 @@ async def create_registration(
     conn: Connection,
     principal: Staff,
     body: RegistrationCreate,
-    response: Response,
 ) -> Any:
-    if replay := await idempotency.begin(
-        principal, body.model_dump(mode="json"), object_type="registration"
+    if idempotency.key is not None and (
+        replay := await idempotency.begin(
+            principal, body.model_dump(mode="json"), object_type="registration"
+        )
     ):
         return replay
     limits = CodeLimits.of(request.app.state.settings)
-    created = await service.create_registration(conn, principal, body.model_dump(), limits)
-    response.headers.update(_etag(created["version"]))
-    response.headers["Location"] = f"/api/v1/registrations/{created['id']}"
-    return await idempotency.complete(conn, 201, RegistrationPublic, created)
+    created = await service.create_registration(conn, principal, body, limits)
+    await idempotency.complete(conn, 201, RegistrationPublic, created)
+    # the service gives exactly RegistrationPublic's fields: sent without validating again
+    return wire_json(
+        created,
+        status_code=201,
+        headers={
+            **_etag(created["version"]),
+            "Location": f"/api/v1/registrations/{created['id']}",
+        },
+    )
 
 
 @router.get(
@@ -94,7 +115,10 @@ async def list_registrations(
         resident_id=resident_id,
         include_voided=include_voided,
     )
-    return fast_json(page(rows, limit, key=lambda r: [r["occurred_on"].isoformat(), str(r["id"])]))
+    items = rows[:limit]
+    last = items[-1] if len(rows) > limit else None
+    cursor_out = encode_cursor([last["occurredOn"].isoformat(), str(last["id"])]) if last else None
+    return wire_json({"items": items, "nextCursor": cursor_out})
 
 
 @router.get(

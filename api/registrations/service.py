@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from datetime import date
-from typing import Any
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import Table, insert, tuple_, update
+import structlog
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Table,
+    bindparam,
+    cast,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.audit.service import record, record_many
+from api.audit.service import audit_event, record, record_many
 from api.base import table, utcnow
 from api.calendar import today
 from api.caller import Principal
-from api.db import Writes, bulk_insert, keeping
+from api.db import Prepared, Writes, bulk_insert, keeping
 from api.errors import (
     AppError,
     Conflict,
@@ -26,6 +39,7 @@ from api.errors import (
 )
 from api.registrations.importing import parse_import_row
 from api.registrations.models import Registration
+from api.registrations.schemas import RegistrationCreate
 from api.residents import service as residents
 from api.residents.lookup import CodeLimits, audit, reach_by_code
 from api.rooms import service as rooms
@@ -56,56 +70,187 @@ def check_date(occurred_on: date, room: rooms.RoomRef, name: str = "occurredOn")
         raise InvalidInput([(name, f"is before {room.slug} opened ({room.opened_on})")])
 
 
+# The fields of RegistrationPublic in its order, by name and by wire name (camelCase).
+PUBLIC_FIELDS = (
+    "id",
+    "room",
+    "activity",
+    "occurred_on",
+    "resident_id",
+    "headcount",
+    "note",
+    "registered_by",
+    "created_at",
+    "updated_at",
+    "version",
+    "voided",
+    "voided_at",
+    "void_reason",
+)
+WIRE_FIELDS = (
+    "id",
+    "room",
+    "activity",
+    "occurredOn",
+    "residentId",
+    "headcount",
+    "note",
+    "registeredBy",
+    "createdAt",
+    "updatedAt",
+    "version",
+    "voided",
+    "voidedAt",
+    "voidReason",
+)
+
+
+def _values(row: Sequence[Any], ref: Any) -> tuple[Any, ...]:
+    """A row of _COLUMNS as the values of PUBLIC_FIELDS."""
+    # occurred_on, resident_id, headcount, note, registered_by, created_at, updated_at, version
+    id_, room_id, activity_id, *same, voided_at, void_reason = row
+    return (
+        id_,
+        ref.room_slugs[room_id],
+        ref.activity_codes[activity_id],
+        *same,
+        voided_at is not None,
+        voided_at,
+        void_reason,
+    )
+
+
 def _public(row: dict[str, Any], ref: Any) -> dict[str, Any]:
-    """Exactly the fields of RegistrationPublic (lists send it without re-validation)."""
-    return {
-        "id": row["id"],
-        "room": ref.room_slugs[row["room_id"]],
-        "activity": ref.activity_codes[row["activity_id"]],
-        "occurred_on": row["occurred_on"],
-        "resident_id": row["resident_id"],
-        "headcount": row["headcount"],
-        "note": row["note"],
-        "registered_by": row["registered_by"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "version": row["version"],
-        "voided": row["voided_at"] is not None,
-        "voided_at": row["voided_at"],
-        "void_reason": row["void_reason"],
-    }
+    """Exactly the fields of RegistrationPublic, by name."""
+    return dict(zip(PUBLIC_FIELDS, _values([row[c.name] for c in _COLUMNS], ref), strict=True))
+
+
+def wire(row: Sequence[Any], ref: Any) -> dict[str, Any]:
+    """A row of _COLUMNS exactly as RegistrationPublic sends it (camelCase names), for
+    routes that send it without validating it again (tests check it against the model)."""
+    return dict(zip(WIRE_FIELDS, _values(row, ref), strict=True))
+
+
+# -- the desk's statements, built and compiled once ---------------------------------------
+
+_INSERT = Prepared(insert(_reg).values({c.name: bindparam(c.name, type_=c.type) for c in _COLUMNS}))
+
+
+def _audited_insert() -> Any:
+    """The registration and its audit event in one statement (PostgreSQL only):
+    WITH r AS (INSERT INTO registration ... RETURNING id) INSERT INTO audit_event SELECT ..."""
+    created = (
+        insert(_reg)
+        .values({c.name: bindparam(c.name, type_=c.type) for c in _COLUMNS})
+        .returning(_reg.c.id)
+        .cte("created")
+    )
+    event = [c for c in audit_event.c if c.name != "object_id"]
+    return insert(audit_event).from_select(
+        [*(c.name for c in event), "object_id"],
+        select(
+            *(bindparam(f"audit_{c.name}", type_=c.type) for c in event),
+            cast(created.c.id, audit_event.c.object_id.type),
+        ).select_from(created),
+    )
+
+
+# on SQLite the same is two statements: _INSERT and the audit trail's own
+_INSERT_AUDITED = Prepared(_audited_insert(), json=("audit_details",))
+
+
+class _ListFilters(NamedTuple):
+    """Which of the list's optional filters a request uses: each set has its statement."""
+
+    room: bool
+    activity: bool
+    since: bool
+    until: bool
+    resident: bool
+    voided: bool
+    after: bool
+
+
+def _list_statement(filters: _ListFilters, *, postgresql: bool) -> Select[Any]:
+    c = _reg.c
+    rooms: ColumnElement[bool] = (
+        c.room_id == func.any(bindparam("room_ids"))
+        if postgresql
+        else c.room_id.in_(bindparam("room_ids", expanding=True))
+    )
+    # readable_registrations(principal, ...) with the rooms as a parameter
+    query = select(*_COLUMNS).where(rooms)
+    if filters.room:
+        query = query.where(c.room_id == bindparam("room_id"))
+    if filters.activity:
+        query = query.where(c.activity_id == bindparam("activity_id"))
+    if filters.since:
+        query = query.where(c.occurred_on >= bindparam("since"))
+    if filters.until:
+        query = query.where(c.occurred_on <= bindparam("until"))
+    if filters.resident:
+        query = query.where(c.resident_id == bindparam("resident_id"))
+    if not filters.voided:
+        query = query.where(c.voided_at.is_(None))
+    if filters.after:
+        query = query.where(
+            tuple_(c.occurred_on, c.id)
+            < tuple_(
+                bindparam("after_on", type_=c.occurred_on.type),
+                bindparam("after_id", type_=c.id.type),
+            )
+        )
+    return query.order_by(c.occurred_on.desc(), c.id.desc()).limit(
+        bindparam("limit", type_=Integer)
+    )
+
+
+_LISTS: dict[_ListFilters, Prepared] = {}
+
+
+def _list_query(filters: _ListFilters) -> Prepared:
+    found = _LISTS.get(filters)
+    if found is None:
+        found = _LISTS[filters] = Prepared(
+            _list_statement(filters, postgresql=False),
+            _list_statement(filters, postgresql=True),
+        )
+    return found
 
 
 async def create_registration(
-    conn: AsyncConnection, principal: Principal, data: dict[str, Any], limits: CodeLimits
+    conn: AsyncConnection, principal: Principal, body: RegistrationCreate, limits: CodeLimits
 ) -> dict[str, Any]:
-    ref = await rooms.reference(conn, room=data["room"], activity=data["activity"])
-    room = require_room(principal, ref.rooms.get(data["room"]), data["room"])
-    activity_id = ref.activities.get(data["activity"])
+    """The registration as RegistrationPublic sends it (camelCase names)."""
+    ref = await rooms.reference(conn, room=body.room, activity=body.activity)
+    room = require_room(principal, ref.rooms.get(body.room), body.room)
+    activity_id = ref.activities.get(body.activity)
     if activity_id is None:
-        raise InvalidInput([("activity", f"unknown activity '{data['activity']}'")])
-    check_date(data["occurred_on"], room)
+        raise InvalidInput([("activity", f"unknown activity '{body.activity}'")])
+    check_date(body.occurred_on, room)
     resident_id: uuid.UUID | None = None
-    if data.get("resident") is not None:
-        resident_id = await residents.insert_resident(conn, principal, room.id, data["resident"])
-    elif data.get("resident_id") is not None:
-        resident_id = await residents.resident_for_help(conn, data["resident_id"])
-        await residents.link_room(conn, resident_id, room.id, data["occurred_on"])
-    elif data.get("resident_code") is not None:
+    if body.resident is not None:
+        resident_id = await residents.insert_resident(
+            conn, principal, room.id, body.resident.model_dump()
+        )
+    elif body.resident_id is not None:
+        resident_id = await residents.resident_for_help(conn, body.resident_id)
+        await residents.link_room(conn, resident_id, room.id, body.occurred_on)
+    elif body.resident_code is not None:
         async with keeping(conn) as writes:
             resident_id = await residents.resident_by_code(
-                conn, principal, limits, data["resident_code"], writes
+                conn, principal, limits, body.resident_code, writes
             )
-        await residents.link_room(conn, resident_id, room.id, data["occurred_on"])
+        await residents.link_room(conn, resident_id, room.id, body.occurred_on)
     now = utcnow()
     row = {
         "id": uuid.uuid4(),
         "room_id": room.id,
         "activity_id": activity_id,
-        "occurred_on": data["occurred_on"],
+        "occurred_on": body.occurred_on,
         "resident_id": resident_id,
-        "headcount": data.get("headcount") or 1,
-        "note": data.get("note"),
+        "headcount": body.headcount or 1,
+        "note": body.note,
         "registered_by": principal.id,
         "created_at": now,
         "updated_at": now,
@@ -113,8 +258,12 @@ async def create_registration(
         "voided_at": None,
         "void_reason": None,
     }
-    await conn.execute(insert(_reg).values(row))
-    if resident_id is not None:
+    if resident_id is None:
+        await _INSERT.run(conn, row)
+    elif conn.dialect.name == "postgresql":
+        await _INSERT_AUDITED.run(conn, {**row, **_create_event(principal, resident_id, now)})
+    else:
+        await _INSERT.run(conn, row)
         await record(
             conn,
             actor=principal,
@@ -123,7 +272,25 @@ async def create_registration(
             object_id=row["id"],
             resident_id=resident_id,
         )
-    return _public(row, ref)
+    return wire(tuple(row.values()), ref)
+
+
+def _create_event(principal: Principal, resident_id: uuid.UUID, at: datetime) -> dict[str, Any]:
+    """The parameters of _INSERT_AUDITED's audit event (its object id is the registration's):
+    the same row as api.audit.service.record(action="registration.create", ...) writes."""
+    return {
+        "audit_id": uuid.uuid4(),
+        "audit_at": at,
+        "audit_actor_kind": principal.kind,
+        "audit_actor_id": principal.id,
+        "audit_actor_role": principal.role,
+        "audit_action": "registration.create",
+        "audit_object_type": "registration",
+        "audit_resident_id": resident_id,
+        "audit_request_id": structlog.contextvars.get_contextvars().get("request_id"),
+        "audit_address": None,
+        "audit_details": {},
+    }
 
 
 async def get_registration(
@@ -161,28 +328,40 @@ async def list_registrations(
     resident_id: uuid.UUID | None = None,
     include_voided: bool = False,
 ) -> list[dict[str, Any]]:
+    """Up to limit + 1 registrations at the caller's rooms, newest first, as
+    RegistrationPublic sends them (camelCase names)."""
     ref = await rooms.reference(conn, room=room, activity=activity)
-    query = readable_registrations(principal, *_COLUMNS)
+    query = _list_query(
+        _ListFilters(
+            room is not None,
+            activity is not None,
+            since is not None,
+            until is not None,
+            resident_id is not None,
+            include_voided,
+            after is not None,
+        )
+    )
+    params: dict[str, Any] = {
+        # scoping.readable_registrations: the caller's rooms, none for a caller without
+        "room_ids": list(principal.room_ids or {-1}),
+        "limit": limit + 1,
+    }
     if room is not None:
-        query = query.where(_reg.c.room_id == (ref.rooms[room].id if room in ref.rooms else -1))
+        params["room_id"] = ref.rooms[room].id if room in ref.rooms else -1
     if activity is not None:
-        query = query.where(_reg.c.activity_id == ref.activities.get(activity, -1))
+        params["activity_id"] = ref.activities.get(activity, -1)
     if since is not None:
-        query = query.where(_reg.c.occurred_on >= since)
+        params["since"] = since
     if until is not None:
-        query = query.where(_reg.c.occurred_on <= until)
+        params["until"] = until
     if resident_id is not None:
-        query = query.where(_reg.c.resident_id == resident_id)
-    if not include_voided:
-        query = query.where(_reg.c.voided_at.is_(None))
+        params["resident_id"] = resident_id
     if after is not None:
-        query = query.where(tuple_(_reg.c.occurred_on, _reg.c.id) < tuple_(*after))
-    query = query.order_by(_reg.c.occurred_on.desc(), _reg.c.id.desc()).limit(limit + 1)
-    result = await conn.execute(query)
-    keys = list(result.keys())
-    rows = [dict(zip(keys, r, strict=True)) for r in result]
-    shown = {r["resident_id"] for r in rows[:limit] if r["resident_id"] is not None}
-    # who looked at whose help: one event per resident shown, in one statement
+        params["after_on"], params["after_id"] = after
+    rows = await query.rows(conn, params)
+    shown = {r[4] for r in rows[:limit] if r[4] is not None}
+    # who looked at whose help: one event per resident shown, sent together
     await record_many(
         conn,
         [
@@ -196,7 +375,7 @@ async def list_registrations(
             for r in shown
         ],
     )
-    return [_public(r, ref) for r in rows]
+    return [wire(r, ref) for r in rows]
 
 
 def parse_etag(if_match: str | None) -> int:

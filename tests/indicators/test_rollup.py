@@ -31,6 +31,7 @@ from api.indicators import service as indicators
 from api.privacy import service as privacy
 from api.registrations import service as registrations
 from api.registrations.models import Registration
+from api.registrations.schemas import RegistrationCreate
 from api.residents.lookup import CodeLimits
 from api.residents.models import Resident
 from api.rooms import service as rooms
@@ -132,10 +133,12 @@ class Desk:
             data["resident_id"] = self._pick(self.residents, who[1])
         else:
             data["headcount"] = who[1] if who[0] == "group" else 3
-        made = await registrations.create_registration(self.conn, self.principal, data, LIMITS)
+        made = await registrations.create_registration(
+            self.conn, self.principal, RegistrationCreate.model_validate(data, by_name=True), LIMITS
+        )
         self.registrations.append(made["id"])
         if who[0] == "new":
-            self.residents.append(made["resident_id"])
+            self.residents.append(made["residentId"])
 
     async def _current(self, k: int) -> dict[str, Any] | None:
         chosen = self._pick(self.registrations, k)
