@@ -35,6 +35,10 @@ def upgrade() -> None:
     )
     )
     dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
+        # no registration written by a running server may fall between the fill and the
+        # triggers: writers wait until this migration commits (readers do not)
+        op.execute("LOCK TABLE registration IN SHARE ROW EXCLUSIVE MODE")
     for statement in rollup.rebuild_statements(dialect):
         op.execute(statement)
     for statement in rollup.create_triggers(dialect):
