@@ -4,7 +4,10 @@
     python3 dev.py demo   install what the service needs, then run it in demo mode (SQLite)
                           (--port N, default 8000; --host H, default 127.0.0.1)
     python3 dev.py test   install what the tests need, then lint, type-check and run every
-                          test on SQLite and PostgreSQL
+                          test on SQLite and PostgreSQL (what CI runs)
+    python3 dev.py test --fast
+                          only the tests not marked slow, on SQLite: under a minute
+                          (pytest arguments may follow either, e.g. tests/registrations)
 
 Everything is installed into .venv from the hash-pinned lock files in requirements/.
 """
@@ -136,12 +139,19 @@ def audit() -> None:
 
 
 def test() -> None:
+    args = sys.argv[2:]
     install("dev.lock")
+    if "--fast" in args:
+        # a developer's loop: no audit, lint or type-check, no slow test, SQLite only
+        args.remove("--fast")
+        env = {**os.environ, "BWK_TEST_BACKENDS": os.environ.get("BWK_TEST_BACKENDS", "sqlite")}
+        run(BIN / "python", "-m", "pytest", "-m", "not slow", *args, env=env)
+        return
     audit()
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy")
-    run(BIN / "python", "-m", "pytest", *sys.argv[2:])
+    run(BIN / "python", "-m", "pytest", *args)
 
 
 COMMANDS = {"demo": demo, "test": test}

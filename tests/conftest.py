@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
+from api.logging import configure as configure_logging
 from api.main import create_app
 from api.settings import Mode, Settings, get_settings
 from tests import databases
@@ -61,9 +62,19 @@ def app_settings(db: TestDatabase) -> Settings:
     return Settings(mode=Mode.demo, database_url=db.url, log_json=True, **databases.FAST_HASHING)
 
 
+# One app object per set of settings for the whole run: FastAPI works out each route's
+# dependencies on an app's first requests, which for a new app per test was most of the
+# suite's time. What a test may change lives in the database (put back after each test)
+# and in the lifespan's engine (made anew for each test), not in the app object. Logging is
+# set up again for each test, as create_app does, so that it writes where the test captures.
+_APPS: dict[str, FastAPI] = {}
+
+
 @pytest.fixture
 async def app(app_settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(app_settings)
+    key = repr([(k, getattr(v, "get_secret_value", lambda v=v: v)()) for k, v in app_settings])
+    application = _APPS.get(key) or _APPS.setdefault(key, create_app(app_settings))
+    configure_logging(json=app_settings.json_logs, level=app_settings.log_level)
     async with application.router.lifespan_context(application):
         yield application
 

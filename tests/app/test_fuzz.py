@@ -42,6 +42,7 @@ def _check(response, operation) -> None:
         assert response.headers["content-type"].startswith("application/problem+json")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("path", "method"), DESK_OPERATIONS)
 def test_generated_requests_never_get_a_500(sync_client, path, method):
     token = sync_client.post(

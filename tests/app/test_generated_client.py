@@ -27,6 +27,9 @@ from api.settings import Settings
 from tests.helpers import DEMO_PASSWORD, DEMO_SECRET
 from tests.servers import ROOT
 
+# slow: generates a Python client with openapi-python-client
+pytestmark = pytest.mark.slow
+
 PACKAGE = "bwk_generated_client"
 DAY = date.today() - timedelta(days=2)
 

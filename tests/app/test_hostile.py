@@ -13,6 +13,9 @@ from starlette.testclient import TestClient
 
 from api.main import create_app
 
+# slow: schemathesis over every operation, once per role
+pytestmark = pytest.mark.slow
+
 SCHEMA = schemathesis.openapi.from_dict(create_app().openapi())
 OPERATIONS = [op.ok() for op in SCHEMA.get_all_operations()]
 ROLES = {
@@ -38,7 +41,6 @@ def _token(client, grant):
     return client.post("/api/v1/auth/token", data=data).json()["access_token"]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("role", list(ROLES))
 def test_no_operation_answers_5xx_or_off_the_document(app_settings, role):
     failures = []

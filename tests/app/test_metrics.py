@@ -224,6 +224,7 @@ def _workers_that_counted(metrics_dir: Path) -> set[str]:
     return {p.stem.rsplit("_", 1)[1] for p in metrics_dir.glob("counter_*.db")}
 
 
+@pytest.mark.slow
 @pytest.mark.postgres_only
 def test_two_workers_add_up_their_figures(tmp_path):
     databases.require_postgres_for_module()

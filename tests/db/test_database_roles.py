@@ -32,7 +32,8 @@ from tests.servers import (
     wait_until_ready,
 )
 
-pytestmark = pytest.mark.postgres_only
+# slow: fresh PostgreSQL roles and databases, migrated by a subprocess
+pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
 databases.require_postgres_for_module()
 

@@ -16,6 +16,9 @@ from api.main import create_app
 from tests import databases
 from tests.helpers import assert_problem, headers_for
 
+# slow: waits out database cuts, locks and timeouts (PostgreSQL only)
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def on_postgres(db):

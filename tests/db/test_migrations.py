@@ -26,6 +26,7 @@ def test_constraint_names_follow_the_naming_convention(db):
                 assert fk["name"].startswith(f"fk_{table}_"), fk
 
 
+@pytest.mark.slow
 def test_postgresql_downgrades_to_empty_and_upgrades_again():
     db = databases.create("postgresql", "bwk_test_migrations")
     try:
@@ -39,6 +40,7 @@ def test_postgresql_downgrades_to_empty_and_upgrades_again():
         databases.dispose(db)
 
 
+@pytest.mark.slow
 def test_the_audit_trail_cannot_be_changed_on_postgresql():
     db = databases.create("postgresql", "bwk_test_audit")
     try:

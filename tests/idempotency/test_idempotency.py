@@ -83,6 +83,7 @@ async def test_a_retry_waits_for_the_request_with_its_key_and_proceeds_when_that
     assert databases.registrations_with_note(db, "held") == 1
 
 
+@pytest.mark.slow
 async def test_a_request_still_running_past_the_timeout_gets_a_retry_after(db, app_settings):
     key = "held-" + uuid.uuid4().hex
     settings = app_settings.model_copy(update={"db_statement_timeout_ms": 400})

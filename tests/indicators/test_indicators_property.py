@@ -5,6 +5,7 @@ residents, and the edges of quarters and months (Amsterdam calendar dates)."""
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,6 +13,9 @@ from hypothesis import strategies as st
 from api.calendar import period
 from api.registrations.models import Registration
 from api.residents.models import Resident, ResidentRoom
+
+# slow: hypothesis: many random years counted twice
+pytestmark = pytest.mark.slow
 
 RESIDENT = Resident.__table__
 RESIDENT_ROOM = ResidentRoom.__table__

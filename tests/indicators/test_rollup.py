@@ -237,6 +237,7 @@ def desk_engine(app_settings):
     loop.close()
 
 
+@pytest.mark.slow
 def test_the_rollup_equals_the_registrations_after_any_writes(db, desk_engine):
     loop, engine = desk_engine
 

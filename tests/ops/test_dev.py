@@ -70,6 +70,31 @@ def test_the_banner_and_the_server_use_the_port_and_host_given(monkeypatch, caps
     assert served[0][1:] == ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
 
 
+def test_the_fast_suite_is_the_tests_not_marked_slow_on_sqlite(monkeypatch):
+    dev = _dev()
+    ran: list[tuple[tuple[str, ...], dict[str, str] | None]] = []
+    monkeypatch.setattr(dev, "install", lambda lock: None)
+    monkeypatch.setattr(dev, "audit", lambda: ran.append((("audit",), None)))
+    monkeypatch.setattr(dev, "run", lambda *a, env=None: ran.append((tuple(map(str, a)), env)))
+    monkeypatch.delenv("BWK_TEST_BACKENDS", raising=False)
+    monkeypatch.setattr(dev.sys, "argv", ["dev.py", "test", "--fast", "tests/auth", "-x"])
+    dev.test()
+    [(command, env)] = ran  # neither the audit, nor lint, nor the type check
+    assert command[1:] == ("-m", "pytest", "-m", "not slow", "tests/auth", "-x")
+    assert env is not None and env["BWK_TEST_BACKENDS"] == "sqlite"
+    ran.clear()
+    monkeypatch.setattr(dev.sys, "argv", ["dev.py", "test", "-x"])
+    dev.test()  # the whole suite, as CI runs it: both databases, lint and types first
+    assert [c[0] for c, _ in ran] == [
+        "audit",
+        str(dev.BIN / "ruff"),
+        str(dev.BIN / "ruff"),
+        str(dev.BIN / "mypy"),
+        str(dev.BIN / "python"),
+    ]
+    assert ran[-1] == ((str(dev.BIN / "python"), "-m", "pytest", "-x"), None)
+
+
 @pytest.mark.slow
 def test_a_served_demo_answers_on_its_port_with_a_relative_server_and_offline_docs(tmp_path):
     """`bwk serve` as dev.py runs it: the document's server is relative, the docs load from

@@ -26,7 +26,8 @@ from tests.servers import (
 
 UNREACHABLE = "postgresql+psycopg://postgres:not-a-real-password@127.0.0.1:1/none"
 
-pytestmark = pytest.mark.postgres_only
+# slow: the image's entrypoint starts real servers
+pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
 databases.require_postgres_for_module()
 

@@ -18,6 +18,9 @@ from tests import databases
 from tests.conftest import BACKENDS
 from tests.servers import Server, token
 
+# slow: server processes killed and restarted mid-writes
+pytestmark = pytest.mark.slow
+
 DAY = (date.today() - timedelta(days=1)).isoformat()
 HEX_TO_LETTERS = str.maketrans("0123456789", "ghijklmnop")
 

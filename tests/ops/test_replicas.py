@@ -17,6 +17,9 @@ from tests import databases
 from tests.conftest import BACKENDS
 from tests.servers import Server, token
 
+# slow: two server processes on one database
+pytestmark = pytest.mark.slow
+
 Replicas = tuple[databases.TestDatabase, str, str]
 
 

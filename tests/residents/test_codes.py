@@ -120,6 +120,7 @@ def test_the_migration_and_the_application_agree_on_the_check_character():
         assert migration._check(payload) == codes.check_character(payload)
 
 
+@pytest.mark.slow
 def test_the_migration_adds_the_check_character_and_takes_it_off_again():
     db = databases.create("sqlite", f"bwk_test_codes_{time.monotonic_ns()}")
     try:

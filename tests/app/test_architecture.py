@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 
-API = Path(__file__).resolve().parent.parent / "api"
+API = Path(__file__).resolve().parents[2] / "api"
 WEB_FRAMEWORKS = ("fastapi", "starlette")
 
 # The web layer: these may import FastAPI or Starlette. Every `router.py` belongs to it too.
