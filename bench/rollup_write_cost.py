@@ -94,10 +94,8 @@ def main() -> None:
 
         for _ in range(args.rounds):
             for triggers in ("with triggers", "without triggers"):
-                statements = (
-                    rollup.create_triggers("postgresql")
-                    if triggers == "with triggers"
-                    else rollup.drop_triggers("postgresql")
+                statements = rollup.drop_triggers("postgresql") + (
+                    rollup.create_triggers("postgresql") if triggers == "with triggers" else []
                 )
                 for statement in statements:
                     conn.execute(statement)  # type: ignore[arg-type]

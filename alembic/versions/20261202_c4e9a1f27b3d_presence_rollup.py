@@ -35,10 +35,16 @@ def upgrade() -> None:
     )
     )
     dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
+        # no registration written by a running server may fall between the fill and the
+        # triggers: writers wait until this migration commits (readers do not)
+        op.execute("LOCK TABLE registration IN SHARE ROW EXCLUSIVE MODE")
     for statement in rollup.rebuild_statements(dialect):
         op.execute(statement)
     for statement in rollup.create_triggers(dialect):
         op.execute(statement)
+    if dialect == "postgresql":
+        op.execute("ANALYZE presence")  # planned as what it is from the first request on
 
 
 def downgrade() -> None:

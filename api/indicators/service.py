@@ -4,6 +4,12 @@ Counting rules (the contract's): services add up headcounts; participants and un
 visitors are distinct residents; district totals of distinct counts are distinct across
 the rooms, with the plain sum of the rooms beside them. Voided registrations never count;
 erased residents still do (their registrations keep an anonymous id).
+
+Where they are counted: for a year, a quarter or a month, participants (and the breakdowns
+by age band and postcode area) from the presence rollup (api/indicators/rollup.py), services
+summed over the registrations; for any other period, or with BWK_FIGURES_FROM_ROLLUP=false,
+everything over the registrations (`realised_raw`, `breakdown_raw`). Both give the same
+figures: tests/indicators/test_rollup.py.
 """
 
 from __future__ import annotations
