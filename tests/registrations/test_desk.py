@@ -318,12 +318,11 @@ async def test_the_fast_answers_match_their_published_schemas(client, volunteer)
     assert set(me) == set(Me.model_validate(me).model_dump(by_alias=True))
 
 
-async def test_the_fast_answers_are_what_the_validated_ones_are(client, desk):
+async def test_the_fast_answers_are_what_the_validated_ones_are(client, volunteer):
     """POST and the list send their rows without pydantic: byte for byte what GET (validated
     by its response_model) sends, for a group and for a resident (with its audit event)."""
     from api.registrations.schemas import RegistrationPublic
 
-    volunteer = desk["volunteer.multibron"]
     for body in ({"headcount": 2, "note": "fast"}, {"resident": {"name": "Snel"}}):
         created = await register(client, volunteer, **body)
         assert created.status_code == 201
