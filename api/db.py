@@ -255,20 +255,26 @@ class Prepared:
     async def rows(
         self, conn: AsyncConnection, params: Mapping[str, Any]
     ) -> Sequence[Sequence[Any]]:
-        """Every row the statement returns (none for a statement without RETURNING)."""
+        """Every row the statement returns (a SELECT, or RETURNING)."""
+        return await self._execute(conn, params, fetch=True)
+
+    async def run(self, conn: AsyncConnection, params: Mapping[str, Any]) -> None:
+        """A statement whose rows (if any) are not wanted."""
+        await self._execute(conn, params, fetch=False)
+
+    async def _execute(
+        self, conn: AsyncConnection, params: Mapping[str, Any], *, fetch: bool
+    ) -> Sequence[Sequence[Any]]:
         if conn.dialect.name == "postgresql":
             raw = await conn.get_raw_connection()
             driver = raw.driver_connection
             assert driver is not None
             async with driver.cursor() as cursor:
                 await cursor.execute(self._pg_sql, self._pg_params(params), prepare=True)
-                return await cursor.fetchall() if cursor.description is not None else []
+                # (not cursor.description: it builds the columns' descriptions each time)
+                return await cursor.fetchall() if fetch else []
         result = await conn.execute(self.statement, dict(params))
-        return result.all() if result.returns_rows else []
-
-    async def run(self, conn: AsyncConnection, params: Mapping[str, Any]) -> None:
-        """A statement whose rows (if any) are not wanted."""
-        await self.rows(conn, params)
+        return result.all() if fetch else []
 
     async def run_many(self, conn: AsyncConnection, many: Sequence[Mapping[str, Any]]) -> None:
         """The statement once for each set of parameters (psycopg sends them together)."""
