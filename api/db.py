@@ -15,7 +15,6 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 from sqlalchemy import Delete, Insert, Select, Table, Update, event
-from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
@@ -213,7 +212,7 @@ async def keeping(conn: AsyncConnection) -> AsyncIterator[Writes]:
 
 # -- hot statements ----------------------------------------------------------------------
 
-_PSYCOPG = PGDialect_psycopg()  # type: ignore[no-untyped-call]
+_PSYCOPG = make_url("postgresql+psycopg://").get_dialect()()
 # what a hot statement may be
 Statement = Select[Any] | Insert | Update | Delete
 
