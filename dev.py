@@ -76,7 +76,9 @@ def demo() -> None:
             f"run python3 dev.py demo --port {free_port(args.host, args.port)}"
         )
     install("app.lock")
-    env = {**os.environ, "BWK_MODE": "demo"}
+    # one worker: a demo on a laptop with 16 cores needs no 16 processes on one SQLite file
+    # (BWK_WORKERS or --workers N still decide)
+    env = {"BWK_WORKERS": "1", **os.environ, "BWK_MODE": "demo"}
     run(BIN / "bwk", "migrate", env=env)
     run(BIN / "bwk", "seed", "--demo", env=env)
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104

@@ -284,6 +284,50 @@ def retention_run(
         typer.echo(f"{verb}: {count} {label}")
 
 
+rollup = typer.Typer(help="The figures' presence rollup, kept beside the registrations.")
+app.add_typer(rollup, name="rollup")
+
+
+@rollup.command("check")
+def rollup_check(
+    show: int = typer.Option(20, min=0, help="How many differing rows to list"),
+) -> None:
+    """Compare the rollup with the registrations; exit 1 and list what differs."""
+    from api.indicators import rollup as presence
+
+    rows = _run_service(_settings(), presence.differences)
+    if not rows:
+        typer.echo("the rollup agrees with the registrations")
+        return
+    missing = sum(1 for r in rows if r["side"] == "missing")
+    typer.secho(
+        f"the rollup differs from the registrations: {missing} row(s) missing or wrong, "
+        f"{len(rows) - missing} row(s) there that should not be (or wrong); "
+        "`bwk rollup rebuild` remakes it",
+        err=True,
+        fg="red",
+    )
+    for r in rows[:show]:
+        typer.echo(
+            f"  {r['side']}: year {r['year']}, room {r['room_id'] or 'all'}, "
+            f"activity {r['activity_id'] or 'all'}, resident {r['resident_id']}, "
+            f"months {r['months']:012b}"
+        )
+    if len(rows) > show:
+        typer.echo(f"  ... and {len(rows) - show} more")
+    raise typer.Exit(1)
+
+
+@rollup.command("rebuild")
+def rollup_rebuild() -> None:
+    """Remake the rollup from the registrations, in one transaction (writes of
+    registrations wait for it on PostgreSQL)."""
+    from api.indicators import rollup as presence
+
+    count = _run_service(_settings(), presence.rebuild)
+    typer.echo(f"rollup rebuilt: {count} rows")
+
+
 @app.command()
 def worker(
     once: bool = typer.Option(False, "--once", help="Deliver what is due, then stop"),

@@ -156,10 +156,18 @@ def engine_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+FIGURES_FROM_ROLLUP = "bwk_figures_from_rollup"
+
+
 def make_engine(settings: Settings) -> AsyncEngine:
     url = async_url(settings.database_url)
     ensure_sqlite_dir(url)
-    engine = create_async_engine(url, **engine_options(settings))
+    engine = create_async_engine(
+        url,
+        # read by api/indicators/service.py: the figures from the rollup or the registrations
+        execution_options={FIGURES_FROM_ROLLUP: settings.figures_from_rollup},
+        **engine_options(settings),
+    )
     event.listen(engine.sync_engine, "checkout", _checked_out)
     event.listen(engine.sync_engine, "checkin", _checked_in)
     if url.get_backend_name() == "sqlite":

@@ -12,7 +12,7 @@ from api.budgets.models import (  # noqa: F401
     SubsidyGrantRoom,
 )
 from api.idempotency.models import IdempotencyRecord  # noqa: F401
-from api.indicators.models import Target  # noqa: F401
+from api.indicators.models import Presence, Target  # noqa: F401
 from api.outcomes.models import Assessment, OutcomeTarget, Volunteering  # noqa: F401
 from api.public.models import PartnerAssignment  # noqa: F401
 from api.referrals.models import Consent, Referral, ReferralEvent  # noqa: F401

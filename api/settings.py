@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     referral_overdue_days: int = Field(14, ge=1, le=365)
     # residents with no contact for this long are anonymised by `bwk retention run`
     retention_months: int = Field(24, ge=1, le=240)
+    # the figures' participants from the rollup kept beside the registrations (false: counted
+    # over the registrations, slower; for while `bwk rollup check` finds it wrong)
+    figures_from_rollup: bool = True
     # Argon2id cost; lower only for tests
     password_hash_time_cost: int = Field(3, ge=1)
     password_hash_memory_kib: int = Field(65536, ge=1024)

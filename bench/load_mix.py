@@ -18,11 +18,13 @@ worker is up, 64 clients of one connection each, in a closed loop without pauses
 - 4 district clients (stadsdeel) pulling this year's `GET /indicators/performance`.
 
 Prints p50/p99 and req/s per route side by side for each worker count, and the share of a
-core the load generator itself used (it shares the machine). Then reconciles: every
-acknowledged registration and referral is in the database, no key is stored twice, and the
-year's services per the API equal a count from the table. Exits 1 on any lost or doubled
-write or server error. Writes the figures to bench/results/load_mix-<unix time>.json.
-Loopback only; every loop ends at its deadline.
+core each worker process and the load generator itself got in the measured seconds (they
+share the machine with the database: on a busy machine, two workers may get no more CPU
+than one). Then reconciles: every acknowledged registration and referral is in the
+database, no key is stored twice, and the year's services per the API equal a count from
+the table. Exits 1 on any lost or doubled write or any error (a transport error, a 5xx, or
+an answer the route should not give). Writes the figures to
+bench/results/load_mix-<unix time>.json. Loopback only; every loop ends at its deadline.
 """
 
 from __future__ import annotations
@@ -181,9 +183,11 @@ async def district(mix: Mix, auth: dict[str, str]) -> None:
             )
 
 
-async def run_mix(base: str, args: argparse.Namespace) -> tuple[Mix, float, float]:
-    """The mix for --warmup and then --seconds; returns it, the measured seconds and the load
-    generator's CPU seconds in them."""
+async def run_mix(
+    base: str, args: argparse.Namespace, workers: list[int]
+) -> tuple[Mix, float, float, list[float]]:
+    """The mix for --warmup and then --seconds; returns it, the measured seconds, the load
+    generator's CPU seconds in them and each worker process's (`workers`: their pids)."""
     auth = await sign_in(base)
     rng = random.Random(args.seed)
     mix = Mix(base, args.seconds)
@@ -204,17 +208,37 @@ async def run_mix(base: str, args: argparse.Namespace) -> tuple[Mix, float, floa
     everything = asyncio.gather(*tasks)
     await asyncio.sleep(max(0.0, mix.measure_from - time.monotonic()))
     cpu, started = time.process_time(), time.perf_counter()
+    served = [cpu_seconds(pid) for pid in workers]
     await everything
-    return mix, time.perf_counter() - started, time.process_time() - cpu
+    served = [cpu_seconds(pid) - before for pid, before in zip(workers, served, strict=True)]
+    return mix, time.perf_counter() - started, time.process_time() - cpu, served
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds process `pid` has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def worker_pids(supervisor: int, workers: int) -> list[int]:
+    """The processes that serve: the supervisor itself for one worker, else its children
+    that uvicorn spawned (not multiprocessing's resource tracker)."""
+    if workers == 1:
+        return [supervisor]
+    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    return [
+        int(pid) for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
 
 
 # -- the server --------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
-def serving(env: dict[str, str], workers: int, logs: Path) -> Iterator[str]:
+def serving(env: dict[str, str], workers: int, logs: Path) -> Iterator[tuple[str, list[int]]]:
     """`bwk serve --workers N` in a session of its own, once every worker is up (each writes
-    its metrics file when it starts) and the service answers; SIGTERM to all at the end."""
+    its metrics file when it starts) and the service answers: its base URL and the worker
+    processes; SIGTERM to all at the end."""
     metrics_dir = Path(tempfile.mkdtemp(prefix="bwk-mix-metrics-"))
     port = tp.free_port()
     log_path = logs / f"serve-{workers}.log"
@@ -237,7 +261,7 @@ def serving(env: dict[str, str], workers: int, logs: Path) -> Iterator[str]:
                     + log_path.read_text(errors="replace")[-3000:]
                 )
             time.sleep(0.2)
-        yield base
+        yield base, worker_pids(proc.pid, workers)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -322,9 +346,9 @@ def one_run(args: argparse.Namespace, workers: int, logs: Path) -> dict[str, Any
         file=sys.stderr,
     )
     url, env = dd.demo_database(args.database_url, args.database_name)
-    with serving(env, workers, logs) as base:
+    with serving(env, workers, logs) as (base, pids):
         print(f"  {args.seconds:.0f} s of the mix on {base}", file=sys.stderr)
-        mix, seconds, cpu = asyncio.run(run_mix(base, args))
+        mix, seconds, cpu, served = asyncio.run(run_mix(base, args, pids))
         print(f"\n{workers} worker(s):")
         dsn = url.replace("postgresql+psycopg://", "postgresql://")
         stadsdeel = asyncio.run(dd.person(base, "stadsdeel"))["Authorization"].split()[1]
@@ -336,6 +360,9 @@ def one_run(args: argparse.Namespace, workers: int, logs: Path) -> dict[str, Any
         "workers": workers,
         "seconds": round(seconds, 1),
         "load_generator_cpu_share": round(cpu / seconds, 2),
+        # the CPU the machine gave each worker: on a busy machine, the reason more workers
+        # may not serve more
+        "worker_cpu_shares": [round(s / seconds, 2) for s in served],
         "routes": routes,
         "total": {
             "requests": len(everything),
@@ -391,9 +418,10 @@ def main() -> None:
     )
     print("\n".join(table(runs)))
     for run in runs:
+        shares = ", ".join(f"{100 * share:.0f}%" for share in run["worker_cpu_shares"])
         print(
-            f"{run['workers']} worker(s): the load generator used "
-            f"{100 * run['load_generator_cpu_share']:.0f}% of a core; acknowledged "
+            f"{run['workers']} worker(s): the workers used {shares} of a core, the load "
+            f"generator {100 * run['load_generator_cpu_share']:.0f}%; acknowledged "
             f"{run['acknowledged']['registrations']} registrations, "
             f"{run['acknowledged']['referrals']} referrals"
         )

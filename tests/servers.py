@@ -168,7 +168,7 @@ def bwk_serve(
         return len(list(metrics_dir.glob("gauge_livesum_*.db"))) == expected
 
     try:
-        if not wait_until_ready(base, 90, also=all_workers_started):
+        if not wait_until_ready(base, 90, also=all_workers_started, proc=proc):
             raise AssertionError("bwk serve did not get ready")
         yield base, proc
     finally:

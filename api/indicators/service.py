@@ -18,8 +18,10 @@ from api import disclosure
 from api.base import table
 from api.calendar import Period, today
 from api.caller import DISTRICT_ROLES, Principal
+from api.db import FIGURES_FROM_ROLLUP
 from api.disclosure import Family, controlled, protect
 from api.figures import number
+from api.indicators import rollup
 from api.indicators.models import Target
 from api.reference.labels import with_labels
 from api.registrations.models import Registration
@@ -33,18 +35,53 @@ _target: Table = table(Target)
 _resident: Table = table(Resident)
 
 
-async def realised(
-    conn: AsyncConnection, period: Period, room_ids: list[int]
-) -> dict[tuple[int | None, int | None], tuple[int, int]]:
-    """(room, activity) -> (services, participants), with None for 'all' on either side:
-    (room, None) is a room's unique visitors, (None, activity) and (None, None) are
-    distinct across the rooms. One pass on PostgreSQL (GROUPING SETS), four on SQLite."""
-    live = and_(
+def from_rollup(conn: AsyncConnection) -> bool:
+    """Whether the figures come from the rollup (BWK_FIGURES_FROM_ROLLUP, on by default, set
+    on the engine); off, everything is counted over the registrations."""
+    sync = conn.sync_connection
+    return sync is None or bool(sync.get_execution_options().get(FIGURES_FROM_ROLLUP, True))
+
+
+def _live(period: Period, room_ids: list[int]) -> Any:
+    return and_(
         _reg.c.voided_at.is_(None),
         _reg.c.occurred_on >= period.start,
         _reg.c.occurred_on <= period.end,
         _reg.c.room_id.in_(room_ids),
     )
+
+
+async def realised(
+    conn: AsyncConnection, period: Period, room_ids: list[int], *, raw: bool = False
+) -> dict[tuple[int | None, int | None], tuple[int, int]]:
+    """(room, activity) -> (services, participants), with None for 'all' on either side:
+    (room, None) is a room's unique visitors, (None, activity) and (None, None) are
+    distinct across the rooms. Participants from the rollup for a period of whole months
+    (api/indicators/rollup.py), services summed over the registrations; `raw`, or any
+    other period: both counted over the registrations."""
+    mask = rollup.month_mask(period)
+    if raw or mask is None or not from_rollup(conn):
+        return await realised_raw(conn, period, room_ids)
+    # the district's total is there even without registrations, as in the raw queries
+    services: dict[tuple[int | None, int | None], int] = defaultdict(int, {(None, None): 0})
+    rows = await conn.execute(
+        select(_reg.c.room_id, _reg.c.activity_id, func.sum(_reg.c.headcount))
+        .where(_live(period, room_ids))
+        .group_by(_reg.c.room_id, _reg.c.activity_id)
+    )
+    for room_id, activity_id, svc in rows:
+        for key in ((room_id, activity_id), (room_id, None), (None, activity_id), (None, None)):
+            services[key] += int(svc)
+    people = await rollup.participants(conn, period.year, mask, room_ids)
+    return {key: (svc, people.get(key, 0)) for key, svc in services.items()}
+
+
+async def realised_raw(
+    conn: AsyncConnection, period: Period, room_ids: list[int]
+) -> dict[tuple[int | None, int | None], tuple[int, int]]:
+    """realised() counted over the registrations: one pass on PostgreSQL (GROUPING SETS),
+    four on SQLite."""
+    live = _live(period, room_ids)
     services = func.coalesce(func.sum(_reg.c.headcount), 0)
     participants = func.count(_reg.c.resident_id.distinct())
     if conn.dialect.name == "postgresql":
@@ -227,22 +264,58 @@ def _age_band(year: int) -> Any:
     )
 
 
+def _group(by: str, year: int) -> Any:
+    if by == "age-band":
+        return _age_band(year)
+    return func.coalesce(_resident.c.postcode_area, UNKNOWN)
+
+
+def _groups(by: str, counts: dict[tuple[int | None, str | None], int]) -> list[str]:
+    if by == "age-band":
+        return [*AGE_BANDS, UNKNOWN]
+    return sorted({g for (_, g) in counts if g is not None})
+
+
+async def breakdowns(
+    conn: AsyncConnection,
+    period: Period,
+    room_ids: list[int],
+    bys: tuple[str, ...] = BREAKDOWNS,
+    *,
+    raw: bool = False,
+) -> dict[str, tuple[list[str], dict[tuple[int | None, str | None], int]]]:
+    """breakdown() for each of `bys`: from the rollup in one query for a period of whole
+    months; `raw`, or any other period, over the registrations, one query each."""
+    mask = rollup.month_mask(period)
+    if raw or mask is None or not from_rollup(conn):
+        return {by: await breakdown_raw(conn, period, room_ids, by) for by in bys}
+    rows = await rollup.groups(
+        conn, period.year, mask, room_ids, {by: _group(by, period.year) for by in bys}
+    )
+    out = {}
+    for by in bys:
+        counts: dict[tuple[int | None, str | None], int] = defaultdict(int, {(None, None): 0})
+        for room_id, group, n in rows:
+            counts[(room_id, group[by])] += n
+            counts[(room_id, None)] += n
+        out[by] = (_groups(by, counts), dict(counts))
+    return out
+
+
 async def breakdown(
-    conn: AsyncConnection, period: Period, room_ids: list[int], by: str
+    conn: AsyncConnection, period: Period, room_ids: list[int], by: str, *, raw: bool = False
 ) -> tuple[list[str], dict[tuple[int | None, str | None], int]]:
     """(the groups, distinct participants per (room, group)), with None for 'all' on either
     side: (room, None) is a room's unique visitors, (None, group) distinct across rooms."""
-    group = (
-        _age_band(period.year).label("grp")
-        if by == "age-band"
-        else func.coalesce(_resident.c.postcode_area, UNKNOWN).label("grp")
-    )
-    live = and_(
-        _reg.c.voided_at.is_(None),
-        _reg.c.occurred_on >= period.start,
-        _reg.c.occurred_on <= period.end,
-        _reg.c.room_id.in_(room_ids),
-    )
+    return (await breakdowns(conn, period, room_ids, (by,), raw=raw))[by]
+
+
+async def breakdown_raw(
+    conn: AsyncConnection, period: Period, room_ids: list[int], by: str
+) -> tuple[list[str], dict[tuple[int | None, str | None], int]]:
+    """breakdown() counted over the registrations."""
+    group = _group(by, period.year).label("grp")
+    live = _live(period, room_ids)
     people = func.count(_reg.c.resident_id.distinct())
     joined = _reg.join(_resident, _resident.c.id == _reg.c.resident_id)
     parts = []
@@ -262,12 +335,7 @@ async def breakdown(
     counts: dict[tuple[int | None, str | None], int] = {}
     for room_id, grp, n, all_rooms, all_groups in await conn.execute(union_all(*parts)):
         counts[(None if all_rooms else room_id, None if all_groups else grp)] = int(n)
-    groups = (
-        [*AGE_BANDS, UNKNOWN]
-        if by == "age-band"
-        else sorted({g for (_, g) in counts if g is not None})
-    )
-    return groups, counts
+    return _groups(by, counts), counts
 
 
 async def visitors(
@@ -278,6 +346,7 @@ async def visitors(
     *,
     figures: dict[tuple[int | None, int | None], tuple[int, int]] | None = None,
     unit_of: Any = None,
+    tables: dict[str, tuple[list[str], dict[tuple[int | None, str | None], int]]] | None = None,
 ) -> Family:
     """Every count of a period's visitors the district roles see, protected together: the
     rooms' unique visitors, participants by age band and postcode area, and per activity
@@ -289,8 +358,10 @@ async def visitors(
         unit_of = _unit(await targets(conn, period.year, room_ids), units)
     rows: list[int | None] = [*room_ids, None]
     family = Family(rooms=room_ids, totals={r: figures.get((r, None), (0, 0))[1] for r in rows})
+    if tables is None:
+        tables = await breakdowns(conn, period, room_ids)
     for by in BREAKDOWNS:
-        groups, counts = await breakdown(conn, period, room_ids, by)
+        groups, counts = tables[by]
         family.tables[by] = disclosure.Table(
             groups, {(r, g): counts.get((r, g), 0) for r in rows for g in groups}
         )
@@ -320,8 +391,9 @@ async def participants_by(
     shown_rooms = readable_rooms(principal, wanted_rooms, ref)
     district = principal.role in DISTRICT_ROLES
     room_ids = readable_rooms(principal, [], ref) if district else shown_rooms
-    family = await visitors(conn, period, room_ids, ref) if district else None
-    groups, counts = await breakdown(conn, period, room_ids, by)
+    tables = await breakdowns(conn, period, room_ids, BREAKDOWNS if district else (by,))
+    family = await visitors(conn, period, room_ids, ref, tables=tables) if district else None
+    groups, counts = tables[by]
 
     def row(room_id: int | None) -> dict[str, Any]:
         if family is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import tempfile
@@ -12,6 +13,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from api import cpus
 from tests import databases
 from tests.servers import (
     entrypoint_env,
@@ -39,8 +41,9 @@ def test_migrates_serves_and_stops_on_sigterm():
             entrypoint_env(BWK_DATABASE_URL=url, PORT=str(port)), out=out, err=err
         )
         try:
-            ready = wait_until_ready(base, 30, proc=proc)
-            assert ready, f"exited ({proc.poll()}) or not ready in 30 s:\n{output(err)}"
+            # migrate, then a worker per CPU, each importing the app: slow on a busy machine
+            ready = wait_until_ready(base, 90, proc=proc)
+            assert ready, f"exited ({proc.poll()}) or not ready in 90 s:\n{output(err)}"
 
             rooms = httpx.get(f"{base}/rooms", timeout=5)
             assert rooms.status_code == 200
@@ -61,6 +64,13 @@ def test_migrates_serves_and_stops_on_sigterm():
             # uvicorn shuts down gracefully, then re-raises SIGTERM to die by it (143 in Docker)
             assert code in (0, -signal.SIGTERM), output(err)
             assert "Application shutdown complete" in output(err) + output(out)
+            # no BWK_WORKERS: a worker per CPU this process may use, migrated once before
+            serving = [
+                json.loads(line)
+                for line in output(err).splitlines()
+                if line.startswith("{") and '"serving"' in line
+            ]
+            assert [(s["workers"], s["per_cpu"]) for s in serving] == [(cpus.available(), True)]
             with pytest.raises(ProcessLookupError):  # nothing of the group is left running
                 os.killpg(proc.pid, 0)
         finally:
