@@ -13,10 +13,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy import Delete, Insert, Select, Table, Update, event
-from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 from sqlalchemy.util import queue as sqla_queue
@@ -221,7 +222,7 @@ async def keeping(conn: AsyncConnection) -> AsyncIterator[Writes]:
 
 # -- hot statements ----------------------------------------------------------------------
 
-_PSYCOPG = PGDialect_psycopg()  # type: ignore[no-untyped-call,unused-ignore]
+_PSYCOPG = make_url("postgresql+psycopg://").get_dialect()()
 # what a hot statement may be
 Statement = Select[Any] | Insert | Update | Delete
 
@@ -263,33 +264,68 @@ class Prepared:
     async def rows(
         self, conn: AsyncConnection, params: Mapping[str, Any]
     ) -> Sequence[Sequence[Any]]:
-        """Every row the statement returns (none for a statement without RETURNING)."""
-        if conn.dialect.name == "postgresql":
-            raw = await conn.get_raw_connection()
-            driver = raw.driver_connection
-            assert driver is not None
-            async with driver.cursor() as cursor:
-                await cursor.execute(self._pg_sql, self._pg_params(params), prepare=True)
-                return await cursor.fetchall() if cursor.description is not None else []
-        result = await conn.execute(self.statement, dict(params))
-        return result.all() if result.returns_rows else []
+        """Every row the statement returns (a SELECT, or RETURNING)."""
+        return await self._execute(conn, params, fetch=True)
 
     async def run(self, conn: AsyncConnection, params: Mapping[str, Any]) -> None:
         """A statement whose rows (if any) are not wanted."""
-        await self.rows(conn, params)
+        await self._execute(conn, params, fetch=False)
+
+    async def _execute(
+        self, conn: AsyncConnection, params: Mapping[str, Any], *, fetch: bool
+    ) -> Sequence[Sequence[Any]]:
+        if conn.dialect.name == "postgresql":
+            driver = await _driver(conn)
+            try:
+                async with driver.cursor() as cursor:
+                    await cursor.execute(self._pg_sql, self._pg_params(params), prepare=True)
+                    # (not cursor.description: it builds the columns' descriptions each time)
+                    return await cursor.fetchall() if fetch else []
+            except psycopg.Error as exc:
+                raise await self._as_sqlalchemy(conn, driver, exc) from exc
+        result = await conn.execute(self.statement, dict(params))
+        return result.all() if fetch else []
 
     async def run_many(self, conn: AsyncConnection, many: Sequence[Mapping[str, Any]]) -> None:
         """The statement once for each set of parameters (psycopg sends them together)."""
         if not many:
             return
         if conn.dialect.name == "postgresql":
-            raw = await conn.get_raw_connection()
-            driver = raw.driver_connection
-            assert driver is not None
-            async with driver.cursor() as cursor:
-                await cursor.executemany(self._pg_sql, [self._pg_params(p) for p in many])
+            driver = await _driver(conn)
+            try:
+                async with driver.cursor() as cursor:
+                    await cursor.executemany(self._pg_sql, [self._pg_params(p) for p in many])
+            except psycopg.Error as exc:
+                raise await self._as_sqlalchemy(conn, driver, exc) from exc
             return
         await conn.execute(self.statement, [dict(p) for p in many])
+
+    async def _as_sqlalchemy(
+        self, conn: AsyncConnection, driver: psycopg.AsyncConnection[Any], exc: psycopg.Error
+    ) -> BaseException:
+        """The error SQLAlchemy would have raised (OperationalError, DataError, ...), so the
+        error handlers treat it alike (503 for a lost database, 400 for unstorable text); a
+        lost connection is dropped from the pool, as SQLAlchemy does."""
+        lost = driver.closed or driver.broken
+        if lost:
+            await conn.invalidate()
+        return DBAPIError.instance(
+            self._pg_sql,
+            None,
+            exc,
+            psycopg.Error,
+            hide_parameters=True,
+            connection_invalidated=lost,
+            dialect=conn.dialect,
+        )
+
+
+async def _driver(conn: AsyncConnection) -> psycopg.AsyncConnection[Any]:
+    """psycopg's own connection under the request's SQLAlchemy connection."""
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert isinstance(driver, psycopg.AsyncConnection)
+    return driver
 
 
 async def bulk_insert(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
