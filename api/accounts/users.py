@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.accounts.credentials import end_sessions, hash_secret
 from api.accounts.models import UserAccount, UserRoom
 from api.accounts.schemas import UserCreate, UserUpdate
-from api.audit.service import record, record_many
+from api.audit.service import Event, record, record_many
 from api.base import table, utcnow
 from api.caller import ROOM_ROLES, Principal
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -77,7 +77,7 @@ async def list_users(
     await record_many(
         conn,
         [
-            {"actor": principal, "action": "user.list", "object_type": "user", "object_id": r.id}
+            Event(actor=principal, action="user.list", object_type="user", object_id=r.id)
             for r in rows[:limit]
         ],
     )

@@ -4,6 +4,8 @@ notes."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +28,21 @@ _INSERT = Prepared(
 )
 
 
+# an event's details: a JSON object of counts, ids and field names, never names or notes
+Details = Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event of a list of them (record_many), named as event_row names its parts."""
+
+    actor: Principal | None
+    action: str
+    object_type: str | None = None
+    object_id: str | uuid.UUID | int | None = None
+    resident_id: uuid.UUID | None = None
+
+
 def event_row(
     *,
     actor: Principal | None,
@@ -34,7 +51,7 @@ def event_row(
     object_id: str | uuid.UUID | int | None = None,
     resident_id: uuid.UUID | None = None,
     address: str | None = None,
-    details: dict[str, Any] | None = None,
+    details: Details | None = None,
     actor_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     return {
@@ -49,7 +66,7 @@ def event_row(
         "resident_id": resident_id,
         "request_id": structlog.contextvars.get_contextvars().get("request_id"),
         "address": address,
-        "details": details or {},
+        "details": dict(details) if details else {},
     }
 
 
@@ -58,10 +75,22 @@ async def record(conn: AsyncConnection, **event: Any) -> None:
     await _INSERT.run(conn, event_row(**event))
 
 
-async def record_many(conn: AsyncConnection, events: list[dict[str, Any]]) -> None:
+async def record_many(conn: AsyncConnection, events: Sequence[Event]) -> None:
     """Append several events in one statement (a list of residents, an import)."""
     if events:
-        await _INSERT.run_many(conn, [event_row(**event) for event in events])
+        await _INSERT.run_many(
+            conn,
+            [
+                event_row(
+                    actor=e.actor,
+                    action=e.action,
+                    object_type=e.object_type,
+                    object_id=e.object_id,
+                    resident_id=e.resident_id,
+                )
+                for e in events
+            ],
+        )
 
 
 _COLUMNS = [c for c in audit_event.c if c.name != "address"]

@@ -10,7 +10,7 @@ from typing import Any, TypedDict
 from sqlalchemy import Table, and_, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.audit.service import record, record_many
+from api.audit.service import Event, record, record_many
 from api.base import table, utcnow
 from api.caller import Principal
 from api.consents import service as consents
@@ -271,13 +271,13 @@ async def list_referrals(
     await record_many(
         conn,
         [
-            {
-                "actor": principal,
-                "action": "referral.list",
-                "object_type": "referral",
-                "object_id": r.id,
-                "resident_id": r.resident_id,
-            }
+            Event(
+                actor=principal,
+                action="referral.list",
+                object_type="referral",
+                object_id=r.id,
+                resident_id=r.resident_id,
+            )
             for r in rows[:limit]
         ],
     )

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.audit.service import record, record_many
+from api.audit.service import Event, record, record_many
 from api.base import table, utcnow
 from api.calendar import today
 from api.caller import Principal
@@ -127,13 +127,13 @@ async def import_registrations(
     await record_many(
         conn,
         [
-            {
-                "actor": principal,
-                "action": "registration.import",
-                "object_type": "resident",
-                "object_id": r,
-                "resident_id": r,
-            }
+            Event(
+                actor=principal,
+                action="registration.import",
+                object_type="resident",
+                object_id=r,
+                resident_id=r,
+            )
             for r in served
         ],
     )

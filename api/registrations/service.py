@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.audit.service import audit_event, record, record_many
+from api.audit.service import Event, audit_event, record, record_many
 from api.base import table, utcnow
 from api.calendar import today
 from api.caller import Principal
@@ -103,7 +103,7 @@ WIRE_FIELDS = (
 )
 
 
-def _values(row: Sequence[Any], ref: Any) -> tuple[Any, ...]:
+def _values(row: Sequence[Any], ref: rooms.Reference) -> tuple[Any, ...]:
     """A row of _COLUMNS as the values of PUBLIC_FIELDS."""
     # occurred_on, resident_id, headcount, note, registered_by, created_at, updated_at, version
     id_, room_id, activity_id, *same, voided_at, void_reason = row
@@ -118,12 +118,12 @@ def _values(row: Sequence[Any], ref: Any) -> tuple[Any, ...]:
     )
 
 
-def _public(row: dict[str, Any], ref: Any) -> dict[str, Any]:
+def _public(row: dict[str, Any], ref: rooms.Reference) -> dict[str, Any]:
     """Exactly the fields of RegistrationPublic, by name."""
     return dict(zip(PUBLIC_FIELDS, _values([row[c.name] for c in _COLUMNS], ref), strict=True))
 
 
-def wire(row: Sequence[Any], ref: Any) -> dict[str, Any]:
+def wire(row: Sequence[Any], ref: rooms.Reference) -> dict[str, Any]:
     """A row of _COLUMNS exactly as RegistrationPublic sends it (camelCase names), for
     routes that send it without validating it again (tests check it against the model)."""
     return dict(zip(WIRE_FIELDS, _values(row, ref), strict=True))
@@ -364,13 +364,13 @@ async def list_registrations(
     await record_many(
         conn,
         [
-            {
-                "actor": principal,
-                "action": "registration.list",
-                "object_type": "resident",
-                "object_id": r,
-                "resident_id": r,
-            }
+            Event(
+                actor=principal,
+                action="registration.list",
+                object_type="resident",
+                object_id=r,
+                resident_id=r,
+            )
             for r in shown
         ],
     )

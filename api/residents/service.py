@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.audit.service import record, record_many
+from api.audit.service import Event, record, record_many
 from api.base import table, utcnow
 from api.caller import Principal
 from api.db import Writes, keeping
@@ -139,13 +139,13 @@ async def insert_named_residents(
     await record_many(
         conn,
         [
-            {
-                "actor": principal,
-                "action": "resident.create",
-                "object_type": "resident",
-                "object_id": i,
-                "resident_id": i,
-            }
+            Event(
+                actor=principal,
+                action="resident.create",
+                object_type="resident",
+                object_id=i,
+                resident_id=i,
+            )
             for i in ids.values()
         ],
     )
@@ -245,13 +245,13 @@ async def list_residents(
     await record_many(
         conn,
         [
-            {
-                "actor": principal,
-                "action": "resident.list",
-                "object_type": "resident",
-                "object_id": r.id,
-                "resident_id": r.id,
-            }
+            Event(
+                actor=principal,
+                action="resident.list",
+                object_type="resident",
+                object_id=r.id,
+                resident_id=r.id,
+            )
             for r in page
         ],
     )
