@@ -84,6 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=openapi.operation_id,
         lifespan=lifespan,
         redirect_slashes=False,
+        # FastAPI's own OpenTelemetry: we configure none, and with it on FastAPI asks
+        # OpenTelemetry for its providers (reading the environment) on every request
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.tokens = TokenCodec(settings)
