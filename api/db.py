@@ -17,6 +17,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy import Delete, Insert, Select, Table, Update, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
@@ -174,7 +175,53 @@ def make_engine(settings: Settings) -> AsyncEngine:
     event.listen(engine.sync_engine, "checkin", _checked_in)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        event.listen(engine.sync_engine, "begin", _no_autocommit)
     return engine
+
+
+# -- reads without a transaction ---------------------------------------------------------
+
+# An execution option marking the connection of a read (`reading`): each of its statements
+# commits itself.
+READ = "bwk_read"
+
+
+@asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection whose statements commit themselves: no BEGIN and COMMIT round trips.
+
+    On PostgreSQL psycopg's autocommit is switched on when the pooled connection is not in
+    it yet, and stays on when the connection goes back to the pool: a run of reads pays for
+    no switch at all (SQLAlchemy's isolation_level="AUTOCOMMIT" switches it on and off again
+    for every checkout). Whoever begins a transaction on a connection switches it off first
+    (`_no_autocommit`, on SQLAlchemy's "begin" event, which explicit and automatic begins
+    both fire). Elsewhere (SQLite) it is SQLAlchemy's isolation_level="AUTOCOMMIT"."""
+    async with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            sync = conn.sync_connection
+            assert sync is not None
+            # not a connection characteristic: sets an attribute, no I/O
+            sync.execution_options(**{READ: True})
+            driver = await _driver(conn)
+            if not driver.autocommit:
+                await driver.set_autocommit(True)
+        else:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
+
+
+def _no_autocommit(conn: SyncConnection) -> None:
+    """A transaction begins on a connection (PostgreSQL): psycopg's autocommit, which a read
+    (`reading`) may have left on, goes off, so the transaction is one. A read's own
+    connection keeps it: SQLAlchemy begins there too, automatically, and with autocommit on
+    psycopg sends no BEGIN and its COMMIT or ROLLBACK does nothing, as with
+    isolation_level="AUTOCOMMIT"."""
+    if conn.get_execution_options().get(READ):
+        return
+    dbapi = conn.connection.dbapi_connection
+    if dbapi is not None and dbapi.autocommit:
+        dbapi.autocommit = False  # SQLAlchemy's adapter awaits psycopg's set_autocommit
 
 
 async def write(conn: AsyncConnection, writes: Writes) -> None:

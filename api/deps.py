@@ -16,7 +16,7 @@ from fastapi.security import OAuth2
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.caller import DISTRICT_ROLES, ROOM_ROLES, Principal, Role, principal_for_session
-from api.db import transaction, write
+from api.db import reading, transaction, write
 from api.errors import AppError, Forbidden, Unauthenticated
 from api.security import AccessClaims, InvalidToken, TokenCodec
 
@@ -28,8 +28,7 @@ async def _transaction(request: Request) -> AsyncIterator[AsyncConnection]:
     if request.method in _READS:
         # A read needs no BEGIN and COMMIT round trips: each statement commits itself
         # (the audit event a read leaves is written before the data is returned).
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
+        async with reading(engine) as conn:
             try:
                 yield conn
             except AppError as err:
