@@ -168,7 +168,10 @@ def main() -> None:
     for how, setting in (("rollup", "true"), ("raw, as before", "false")):
         with (
             tempfile.TemporaryDirectory() as logs,
-            tp.running(service, {**env, "BWK_FIGURES_FROM_ROLLUP": setting}, Path(logs)) as base,
+            tp.running(service, {**env, "BWK_FIGURES_FROM_ROLLUP": setting}, Path(logs), 1) as (
+                base,
+                _pid,
+            ),
         ):
             token = tp.fetch_token(base, "stadsdeel")
             with httpx.Client(
