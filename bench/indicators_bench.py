@@ -142,8 +142,8 @@ def main() -> None:
         "BWK_DB_STATEMENT_TIMEOUT_MS": "120000",
     }
     load_seconds = None
+    tp.bwk(env, "migrate")  # a reused database is brought up to the code's migrations too
     if not args.reuse:
-        tp.bwk(env, "migrate")
         tp.bwk(env, "seed", "--demo")
         started = time.perf_counter()
         load(url, args.registrations, args.residents)

@@ -16,8 +16,9 @@ COPY brings); on SQLite row triggers. Erasure and retention keep a resident's re
 (the resident becomes a bare id) and do not move a count; their breakdowns by age band and
 postcode area read the resident's row at query time, as the raw queries do.
 
-Only residents are in the rollup: services (headcounts, anonymous groups included) add up
-and stay a plain sum over the registrations.
+Only residents are in the rollup. Services add up: a resident's registration counts 1 (a
+check constraint), so residents' services are the rollup's month counts, and anonymous
+groups' headcounts are summed over their own partial index (ix_registration_live_groups).
 """
 
 from __future__ import annotations
@@ -278,30 +279,38 @@ def _in_period(year: int, mask: int) -> Any:
 
 async def participants(
     conn: AsyncConnection, year: int, mask: int, room_ids: list[int]
-) -> dict[tuple[int | None, int | None], int]:
-    """(room, activity) -> distinct residents in the months of `mask`, None for 'all' on
-    either side (as realised() in api/indicators/service.py keys them)."""
+) -> dict[tuple[int | None, int | None], tuple[int, int]]:
+    """(room, activity) -> (distinct residents in the months of `mask`, their registrations
+    in those months), None for 'all' on either side (as realised() in api/indicators/
+    service.py keys them). The registrations are right at each room and activity; across
+    rooms of fewer than all rooms they are not needed and are 0."""
     p = _presence.c
     where = _in_period(year, mask)
     count = func.count()
+    visits = func.sum(
+        sum(
+            (p[m] for k, m in enumerate(MONTHS) if mask & (1 << k)),
+            start=literal(0),
+        )
+    )
     if await covers_every_room(conn, room_ids):
         query = (
-            select(p.room_id, p.activity_id, count)
+            select(p.room_id, p.activity_id, count, visits)
             .where(where, p.room_id.in_([*room_ids, ALL]))
             .group_by(p.room_id, p.activity_id)
         )
     else:
         query = union_all(  # type: ignore[assignment]
-            select(p.room_id, p.activity_id, count)
+            select(p.room_id, p.activity_id, count, visits)
             .where(where, p.room_id.in_(room_ids))
             .group_by(p.room_id, p.activity_id),
-            select(literal(ALL), p.activity_id, func.count(p.resident_id.distinct()))
+            select(literal(ALL), p.activity_id, func.count(p.resident_id.distinct()), literal(0))
             .where(where, p.room_id.in_(room_ids))
             .group_by(p.activity_id),
         )
     return {
-        (room_id or None, activity_id or None): int(n)
-        for room_id, activity_id, n in await conn.execute(query)
+        (room_id or None, activity_id or None): (int(n), int(v or 0))
+        for room_id, activity_id, n, v in await conn.execute(query)
     }
 
 

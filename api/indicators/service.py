@@ -64,24 +64,32 @@ async def realised(
 ) -> dict[tuple[int | None, int | None], tuple[int, int]]:
     """(room, activity) -> (services, participants), with None for 'all' on either side:
     (room, None) is a room's unique visitors, (None, activity) and (None, None) are
-    distinct across the rooms. Participants from the rollup for a period of whole months
-    (api/indicators/rollup.py), services summed over the registrations; `raw`, or any
+    distinct across the rooms. For a period of whole months both from the rollup
+    (api/indicators/rollup.py): participants as its rows, residents' services as its month
+    counts, anonymous groups' headcounts summed over the registrations; `raw`, or any
     other period: both counted over the registrations."""
     mask = rollup.month_mask(period)
     if raw or mask is None or not from_rollup(conn):
         return await realised_raw(conn, period, room_ids)
     # the district's total is there even without registrations, as in the raw queries
     services: dict[tuple[int | None, int | None], int] = defaultdict(int, {(None, None): 0})
-    rows = await conn.execute(
+    people = await rollup.participants(conn, period.year, mask, room_ids)
+    # residents' services: their registrations per room and activity, from the rollup
+    cells = [
+        (room_id, activity_id, visits)
+        for (room_id, activity_id), (_, visits) in people.items()
+        if room_id is not None and activity_id is not None
+    ]
+    # anonymous groups' headcounts, over their partial index
+    groups = await conn.execute(
         select(_reg.c.room_id, _reg.c.activity_id, func.sum(_reg.c.headcount))
-        .where(_live(period, room_ids))
+        .where(_live(period, room_ids), _reg.c.resident_id.is_(None))
         .group_by(_reg.c.room_id, _reg.c.activity_id)
     )
-    for room_id, activity_id, svc in rows:
+    for room_id, activity_id, svc in [*cells, *groups]:
         for key in ((room_id, activity_id), (room_id, None), (None, activity_id), (None, None)):
             services[key] += int(svc)
-    people = await rollup.participants(conn, period.year, mask, room_ids)
-    return {key: (svc, people.get(key, 0)) for key, svc in services.items()}
+    return {key: (svc, people.get(key, (0, 0))[0]) for key, svc in services.items()}
 
 
 async def realised_raw(

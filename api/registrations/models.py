@@ -24,6 +24,16 @@ class Registration(SQLModel, table=True):
             postgresql_where=text("voided_at IS NULL"),
             sqlite_where=text("voided_at IS NULL"),
         ),
+        # the services of anonymous groups (residents' come from the presence rollup)
+        Index(
+            "ix_registration_live_groups",
+            "occurred_on",
+            "room_id",
+            "activity_id",
+            "headcount",
+            postgresql_where=text("voided_at IS NULL AND resident_id IS NULL"),
+            sqlite_where=text("voided_at IS NULL AND resident_id IS NULL"),
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
