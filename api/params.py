@@ -11,6 +11,9 @@ from api.schemas import SLUG_PATTERN
 
 # the figures' query parameters: a year, rooms, and JSON or CSV
 Year = Annotated[int, Query(ge=2000, le=2100, examples=[2019])]
+# a period within the year: the figures' routes take either or neither
+Quarter = Annotated[int | None, Query(ge=1, le=4)]
+Month = Annotated[int | None, Query(ge=1, le=12)]
 Rooms = Annotated[
     list[str],
     Query(max_length=20, description="Room slugs (repeatable); default: every room you may see"),

@@ -37,7 +37,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, Table, exists, false, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    Table,
+    bindparam,
+    exists,
+    false,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.accounts.models import UserAccount, UserRoom
@@ -150,9 +161,25 @@ def require_room(principal: Principal, room: RoomRef | None, slug: str) -> RoomR
 # -- registrations and referrals ----------------------------------------------------------
 
 
+def registration_room_ids(principal: Principal) -> list[int]:
+    """The rooms whose registrations the caller may read: its own, none without."""
+    return list(principal.room_ids or {-1})
+
+
 def readable_registrations(principal: Principal, *columns: Any) -> Select[Any]:
     """The one query every list and get of registrations starts from: its rooms' ones."""
-    return select(*(columns or (_reg,))).where(_reg.c.room_id.in_(principal.room_ids or {-1}))
+    return select(*(columns or (_reg,))).where(_reg.c.room_id.in_(registration_room_ids(principal)))
+
+
+def readable_registrations_prepared(*columns: Any, postgresql: bool) -> Select[Any]:
+    """readable_registrations for a statement built once: the rooms are the bind parameter
+    `room_ids`, whose value is registration_room_ids(principal)."""
+    rooms = (
+        _reg.c.room_id == func.any(bindparam("room_ids"))
+        if postgresql
+        else _reg.c.room_id.in_(bindparam("room_ids", expanding=True))
+    )
+    return select(*columns).where(rooms)
 
 
 def side_of(principal: Principal) -> str:

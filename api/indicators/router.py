@@ -18,7 +18,7 @@ from api.indicators.schemas import Breakdown, Performance, TargetItem, TargetPag
 from api.openapi import csv_answer, csv_body
 from api.outcomes import figures as outcomes
 from api.outcomes.schemas import Outcomes, OutcomeTargetPage, OutcomeTargetSet
-from api.params import CsvFormat, Cursor, Limit, Rooms, SlugQuery, Year
+from api.params import CsvFormat, Cursor, Limit, Month, Quarter, Rooms, SlugQuery, Year
 from api.referrals import figures as referrals
 from api.referrals.schemas import ReferralFigures
 from api.responses import csv_response, sends_csv, wants_csv
@@ -40,8 +40,8 @@ async def performance(
     conn: Connection,
     principal: Readers,
     year: Year,
-    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
-    month: Annotated[int | None, Query(ge=1, le=12)] = None,
+    quarter: Quarter = None,
+    month: Month = None,
     room: Rooms = [],  # noqa: B006 - FastAPI copies defaults
     format_: CsvFormat = None,
 ) -> Any:
@@ -63,8 +63,8 @@ async def participants(
     principal: Readers,
     year: Year,
     by: Annotated[Literal["age-band", "postcode-area"], Query()],
-    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
-    month: Annotated[int | None, Query(ge=1, le=12)] = None,
+    quarter: Quarter = None,
+    month: Month = None,
     room: Rooms = [],  # noqa: B006 - FastAPI copies defaults
 ) -> Any:
     return await service.participants_by(conn, principal, period(year, quarter, month), room, by)
@@ -170,7 +170,7 @@ async def efficiency_figures(
     conn: Connection,
     principal: Overseers,
     year: Year,
-    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
+    quarter: Quarter = None,
     room: Rooms = [],  # noqa: B006 - FastAPI copies defaults
     format_: CsvFormat = None,
 ) -> Any:
@@ -194,8 +194,8 @@ async def outcome_figures(
     conn: Connection,
     principal: Readers,
     year: Year,
-    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
-    month: Annotated[int | None, Query(ge=1, le=12)] = None,
+    quarter: Quarter = None,
+    month: Month = None,
     room: Rooms = [],  # noqa: B006 - FastAPI copies defaults
     format_: CsvFormat = None,
 ) -> Any:
@@ -258,8 +258,8 @@ async def referral_figures(
     conn: Connection,
     principal: Overseers,
     year: Annotated[int, Query(ge=2000, le=2100)],
-    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
-    month: Annotated[int | None, Query(ge=1, le=12)] = None,
+    quarter: Quarter = None,
+    month: Month = None,
     room: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
 ) -> Any:
     return await referrals.referral_figures(

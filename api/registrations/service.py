@@ -10,13 +10,11 @@ from typing import Any, NamedTuple
 
 import structlog
 from sqlalchemy import (
-    ColumnElement,
     Integer,
     Select,
     Table,
     bindparam,
     cast,
-    func,
     insert,
     select,
     tuple_,
@@ -41,7 +39,12 @@ from api.registrations.schemas import RegistrationCreate, RegistrationUpdate
 from api.residents import service as residents
 from api.residents.lookup import CodeLimits
 from api.rooms import service as rooms
-from api.scoping import readable_registrations, require_room
+from api.scoping import (
+    readable_registrations,
+    readable_registrations_prepared,
+    registration_room_ids,
+    require_room,
+)
 
 _reg: Table = table(Registration)
 _COLUMNS = (
@@ -171,13 +174,7 @@ class _ListFilters(NamedTuple):
 
 def _list_statement(filters: _ListFilters, *, postgresql: bool) -> Select[Any]:
     c = _reg.c
-    rooms: ColumnElement[bool] = (
-        c.room_id == func.any(bindparam("room_ids"))
-        if postgresql
-        else c.room_id.in_(bindparam("room_ids", expanding=True))
-    )
-    # readable_registrations(principal, ...) with the rooms as a parameter
-    query = select(*_COLUMNS).where(rooms)
+    query = readable_registrations_prepared(*_COLUMNS, postgresql=postgresql)
     if filters.room:
         query = query.where(c.room_id == bindparam("room_id"))
     if filters.activity:
@@ -342,8 +339,7 @@ async def list_registrations(
         )
     )
     params: dict[str, Any] = {
-        # scoping.readable_registrations: the caller's rooms, none for a caller without
-        "room_ids": list(principal.room_ids or {-1}),
+        "room_ids": registration_room_ids(principal),
         "limit": limit + 1,
     }
     if room is not None:

@@ -7,14 +7,14 @@ pip does not install; the browser's print (A4 stylesheet) is the PDF.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.base import utcnow
 from api.deps import Connection, Overseers, referral_overdue_days
+from api.params import Quarter, Year
 from api.reports import service
 
 router = APIRouter(tags=["indicators"])
@@ -43,8 +43,8 @@ async def accountability(
     request: Request,
     conn: Connection,
     principal: Overseers,
-    year: Annotated[int, Query(ge=2000, le=2100, examples=[2019])],
-    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
+    year: Year,
+    quarter: Quarter = None,
 ) -> HTMLResponse:
     context = await service.accountability(
         conn,
