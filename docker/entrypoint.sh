@@ -47,7 +47,9 @@ until error=$(probe 2>&1); do
         printf 'entrypoint: %s\n' "$error" >&2
         exit 2
     fi
-    if [ "$(date +%s)" -ge "$deadline" ]; then
+    # whole seconds: past the deadline's second, at least wait_seconds have gone by (with -ge
+    # a start late in its second gave up after little more than wait_seconds - 1)
+    if [ "$(date +%s)" -gt "$deadline" ]; then
         last=$(printf '%s\n' "$error" | tail -n 1)
         echo "entrypoint: the database did not accept connections within ${wait_seconds} s" \
             "(BWK_DB_WAIT_SECONDS); last error: ${last}" >&2
