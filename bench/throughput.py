@@ -6,7 +6,8 @@
 Makes a fresh PostgreSQL database (`bwk_bench` on the server of --database-url, an admin
 URL), migrates it and loads the demo data, then, for each worker count of --workers (1 and
 2 by default), starts one server at a time with uvicorn (`--workers N`, uvloop, httptools,
-no access log) and runs wrk against each of its targets after a short warm-up:
+no access log) and runs wrk against each of its targets after a short warm-up (and an
+ANALYZE, as autovacuum would after the writes of the targets before):
 
 - bare: bench/bare_app.py, one `async def` endpoint returning a small dict (the ceiling);
 - the service, api.main:app, with BWK_LOG_LEVEL=WARNING, so its per-request access line
@@ -183,6 +184,17 @@ def fresh_database(admin_url: str, name: str) -> str:
     finally:
         engine.dispose()
     return admin.set(database=name).render_as_string(hide_password=False)
+
+
+def refresh_statistics(url: str) -> None:
+    """ANALYZE, as autovacuum does within a minute of a table's growth: the targets before
+    a read filled the table in seconds, and a plan made for an empty table is no measure."""
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("ANALYZE"))
+    finally:
+        engine.dispose()
 
 
 def bwk(env: dict[str, str], *args: str) -> None:
@@ -634,6 +646,7 @@ def main() -> None:
                         token = tokens.get(target.account) if target.account else None
                         spied = args.profile is not None and count == 1 and server.name != "bare"
                         profile = args.profile / f"{_file_name(target.name)}.txt" if spied else None
+                        refresh_statistics(url)
                         row = measure(wrk, base, target, token, args, profile, pid)
                         rows.append({**row, "workers": count})
 

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 import structlog
 from sqlalchemy import (
-    Integer,
+    ColumnElement,
     Select,
     Table,
     bindparam,
@@ -40,8 +40,8 @@ from api.residents import service as residents
 from api.residents.lookup import CodeLimits
 from api.rooms import service as rooms
 from api.scoping import (
+    newest_readable_registrations,
     readable_registrations,
-    readable_registrations_prepared,
     registration_room_ids,
     require_room,
 )
@@ -174,30 +174,28 @@ class _ListFilters(NamedTuple):
 
 def _list_statement(filters: _ListFilters, *, postgresql: bool) -> Select[Any]:
     c = _reg.c
-    query = readable_registrations_prepared(*_COLUMNS, postgresql=postgresql)
+    where: list[ColumnElement[bool]] = []
     if filters.room:
-        query = query.where(c.room_id == bindparam("room_id"))
+        where.append(c.room_id == bindparam("room_id"))
     if filters.activity:
-        query = query.where(c.activity_id == bindparam("activity_id"))
+        where.append(c.activity_id == bindparam("activity_id"))
     if filters.since:
-        query = query.where(c.occurred_on >= bindparam("since"))
+        where.append(c.occurred_on >= bindparam("since"))
     if filters.until:
-        query = query.where(c.occurred_on <= bindparam("until"))
+        where.append(c.occurred_on <= bindparam("until"))
     if filters.resident:
-        query = query.where(c.resident_id == bindparam("resident_id"))
+        where.append(c.resident_id == bindparam("resident_id"))
     if not filters.voided:
-        query = query.where(c.voided_at.is_(None))
+        where.append(c.voided_at.is_(None))
     if filters.after:
-        query = query.where(
+        where.append(
             tuple_(c.occurred_on, c.id)
             < tuple_(
                 bindparam("after_on", type_=c.occurred_on.type),
                 bindparam("after_id", type_=c.id.type),
             )
         )
-    return query.order_by(c.occurred_on.desc(), c.id.desc()).limit(
-        bindparam("limit", type_=Integer)
-    )
+    return newest_readable_registrations(_COLUMNS, where, postgresql=postgresql)
 
 
 _LISTS: dict[_ListFilters, Prepared] = {}

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.helpers import assert_problem, headers_for
+from tests.helpers import assert_problem, bearer, headers_for, sign_in
 
 TODAY = date.today()
 YESTERDAY = (TODAY - timedelta(days=1)).isoformat()
@@ -266,6 +266,55 @@ async def test_lists_filter_and_page_without_repeats(client, volunteer):
         },
     )
     assert len(window.json()["items"]) == 3
+
+
+async def test_a_coordinator_of_two_rooms_pages_through_both_newest_first(
+    client, volunteer, volunteer_samen_sterk
+):
+    """The list merges the rooms' registrations by day (each room is read newest first on
+    its own): interleaved days come back in one order, every one once, and a room's
+    registration on a page boundary is not skipped."""
+    made = {}
+    for day in range(1, 9):
+        at, who = ("multibron", volunteer) if day % 3 else ("samen-sterk", volunteer_samen_sterk)
+        body = (
+            await register(
+                client,
+                who,
+                room=at,
+                headcount=2,
+                occurredOn=(TODAY - timedelta(days=day)).isoformat(),
+            )
+        ).json()
+        made[body["id"]] = (body["occurredOn"], at)
+    admin = await headers_for(client, "admin")
+    created = await client.post(
+        "/users",
+        headers=admin,
+        json={
+            "username": "coordinator.both",
+            "displayName": "Both",
+            "role": "coordinator",
+            "rooms": ["multibron", "samen-sterk"],
+        },
+    )
+    assert created.status_code == 201, created.text
+    both = bearer(
+        (await sign_in(client, "coordinator.both", created.json()["initialPassword"]))[
+            "access_token"
+        ]
+    )
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 3} | ({"cursor": cursor} if cursor else {})
+        body = (await client.get("/registrations", headers=both, params=params)).json()
+        assert len(body["items"]) <= 3
+        seen += [(r["occurredOn"], r["room"]) for r in body["items"] if r["id"] in made]
+        cursor = body["nextCursor"]
+        if not cursor:
+            break
+    assert seen == sorted(made.values(), reverse=True)
+    assert {room for _, room in seen} == {"multibron", "samen-sterk"}
 
 
 @pytest.mark.parametrize(
