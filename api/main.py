@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -93,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.auth = Auth(settings, app.state.tokens, Passwords(settings))
     problems.install(app)
     for router in ROUTERS:
-        app.include_router(router, prefix=PREFIX)
+        _add_routes(app, router)
     docs.install(app)
 
     def custom_openapi() -> dict[str, Any]:
@@ -104,6 +105,43 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = custom_openapi  # type: ignore[method-assign]
     _add_middleware(app, settings)
     return app
+
+
+def _add_routes(app: FastAPI, router: APIRouter) -> None:
+    """Each route of router on the app's own router at PREFIX, as include_router did up to
+    FastAPI 0.1xx. Its newer form keeps a router as one route that re-derives the effective
+    settings of its routes on every request, walking every router included (a tenth of the
+    CPU of GET /me); flat routes are matched by their path alone. The OpenAPI document is
+    the same to the byte (tests/app/test_openapi.py)."""
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            raise TypeError(f"{route!r}: only FastAPI routes are added flat")
+        app.router.add_api_route(
+            PREFIX + route.path,
+            route.endpoint,
+            response_model=route.response_model,
+            status_code=route.status_code,
+            tags=route.tags,
+            dependencies=route.dependencies,
+            summary=route.summary,
+            description=route.description,
+            response_description=route.response_description,
+            responses=route.responses,
+            deprecated=route.deprecated,
+            methods=route.methods,
+            operation_id=route.operation_id,
+            response_model_include=route.response_model_include,
+            response_model_exclude=route.response_model_exclude,
+            response_model_by_alias=route.response_model_by_alias,
+            response_model_exclude_unset=route.response_model_exclude_unset,
+            response_model_exclude_defaults=route.response_model_exclude_defaults,
+            response_model_exclude_none=route.response_model_exclude_none,
+            include_in_schema=route.include_in_schema,
+            response_class=route.response_class,
+            name=route.name,
+            callbacks=route.callbacks,
+            openapi_extra=route.openapi_extra,
+        )
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:

@@ -41,6 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.base import table, utcnow
 from api.instruments import LATENCY, REQUESTS
+from api.openapi import PREFIX
 from api.problems import problem_response
 from api.webhooks.models import OutboxEvent
 
@@ -81,11 +82,13 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_status)
         finally:
             route = scope.get("route")  # set by the router on a match
+            # the template below the API's prefix, as the routers write it ("/rooms")
             template = getattr(route, "path_format", None) or UNMATCHED
             method = scope["method"] if scope["method"] in _METHODS else "other"
             key = (method, template, status)
             children = self._children.get(key)
             if children is None:
+                template = template.removeprefix(PREFIX)
                 children = (
                     REQUESTS.labels(method, template, str(status)),
                     LATENCY.labels(method, template),

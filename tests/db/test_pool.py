@@ -1,8 +1,11 @@
 """The pool keeps its overflow connections while the load lasts, and closes them after."""
 
+import asyncio
 import contextlib
 
+import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from api import db
@@ -42,5 +45,61 @@ async def test_overflow_connections_stay_open_while_busy_and_close_after(app_set
         await busy()
         assert len(opened) == 6
         assert pool.size() == 2 and pool.max_overflow == 2
+    finally:
+        await engine.dispose()
+
+
+async def test_connections_go_to_requests_in_the_order_they_asked(app_settings):
+    """A request that asks for a connection the moment one is handed back (a newcomer, ahead
+    of the waiting requests in the event loop's turn) queues behind the requests already
+    waiting: none waits twice, so none waits past its turn."""
+    engine = create_async_engine(
+        async_url(app_settings.database_url), poolclass=MeteredPool, pool_size=1, max_overflow=0
+    )
+    pool = engine.pool
+    assert isinstance(pool, MeteredPool)
+    served: list[object] = []
+
+    async def ask(who: object) -> None:
+        async with db.connected(engine) as conn:
+            await conn.execute(text("SELECT 1"))
+            served.append(who)
+
+    async def newcomer() -> None:
+        while pool.checkedout():  # noqa: ASYNC110 - the pool has no event to await
+            await asyncio.sleep(0)
+        await ask("newcomer")
+
+    try:
+        async with db.connected(engine):
+            waiting = [asyncio.create_task(ask(n)) for n in range(5)]
+            while pool.waiting < 5:  # noqa: ASYNC110 - the pool has no event to await
+                await asyncio.sleep(0.01)
+            late = asyncio.create_task(newcomer())
+            await asyncio.sleep(0.01)
+        await asyncio.gather(*waiting, late)
+        assert served == [0, 1, 2, 3, 4, "newcomer"]
+        assert pool.waiting == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_a_request_that_finds_no_connection_in_time_gives_up(app_settings):
+    engine = create_async_engine(
+        async_url(app_settings.database_url),
+        poolclass=MeteredPool,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=0.2,
+    )
+    pool = engine.pool
+    assert isinstance(pool, MeteredPool)
+    try:
+        async with db.connected(engine):
+            with pytest.raises(PoolTimeoutError):
+                await db.connected(engine).__aenter__()
+            assert pool.waiting == 0
+        async with db.connected(engine) as conn:  # its place was given back
+            assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
     finally:
         await engine.dispose()
