@@ -411,8 +411,14 @@ class Prepared:
 
 
 async def _driver(conn: AsyncConnection) -> psycopg.AsyncConnection[Any]:
-    """psycopg's own connection under the request's SQLAlchemy connection."""
-    raw = await conn.get_raw_connection()
+    """psycopg's own connection under the request's SQLAlchemy connection. A live connection
+    holds it already: read as an attribute (get_raw_connection would run in a greenlet of
+    its own, for a reconnect that only an invalidated connection needs)."""
+    sync = conn.sync_connection
+    if sync is not None and not sync.closed and not sync.invalidated:
+        raw = sync.connection
+    else:
+        raw = await conn.get_raw_connection()
     driver = raw.driver_connection
     assert isinstance(driver, psycopg.AsyncConnection)
     return driver

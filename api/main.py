@@ -10,6 +10,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import docs, health, metrics, openapi, problems
@@ -104,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = custom_openapi  # type: ignore[method-assign]
     _add_middleware(app, settings)
+    if not app.router.form_limits:  # the shortcut applies no router-wide form limits
+        app.router.middleware_stack = ExactPaths(app.router)
     return app
 
 
@@ -142,6 +146,42 @@ def _add_routes(app: FastAPI, router: APIRouter) -> None:
             callbacks=route.callbacks,
             openapi_extra=route.openapi_extra,
         )
+
+
+class ExactPaths:
+    """The app's router with a shortcut for a request to a path that a route names without
+    parameters (/me, /registrations): only the routes whose pattern matches that path are
+    tried, in the router's order, rather than each of the 68 in turn (a route's try costs
+    2-3 µs; /registrations is the 25th). The router's rules hold: an earlier route with
+    parameters that matches the path still comes first. Any other request, and one that
+    none of these serves in full (405), goes through the router itself."""
+
+    def __init__(self, router: APIRouter) -> None:
+        self.router = router
+        self.fallback: ASGIApp = router.middleware_stack
+        self.candidates: dict[str, tuple[BaseRoute, ...]] = {}
+        for route in router.routes:
+            if isinstance(route, APIRoute) and not route.param_convertors:
+                self.candidates.setdefault(
+                    route.path, tuple(r for r in router.routes if _may_match(r, route.path))
+                )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            for route in self.candidates.get(scope["path"], ()):
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope.setdefault("router", self.router)
+                    scope.update(child_scope)
+                    await route.handle(scope, receive, send)
+                    return
+        await self.fallback(scope, receive, send)
+
+
+def _may_match(route: BaseRoute, path: str) -> bool:
+    """Whether the route may serve a request for path (a route of another kind: always)."""
+    pattern = getattr(route, "path_regex", None)
+    return pattern is None or pattern.match(path) is not None
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:

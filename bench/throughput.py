@@ -7,7 +7,8 @@ Makes a fresh PostgreSQL database (`bwk_bench` on the server of --database-url, 
 URL), migrates it and loads the demo data, then, for each worker count of --workers (1 and
 2 by default), starts one server at a time with uvicorn (`--workers N`, uvloop, httptools,
 no access log) and runs wrk against each of its targets after a short warm-up (and an
-ANALYZE, as autovacuum would after the writes of the targets before):
+ANALYZE, as autovacuum would after the writes of the targets before; then a pause of
+DRAIN_SECONDS, for the server to answer the requests the warm-up left in flight):
 
 - bare: bench/bare_app.py, one `async def` endpoint returning a small dict (the ceiling);
 - the service, api.main:app, with BWK_LOG_LEVEL=WARNING, so its per-request access line
@@ -62,6 +63,7 @@ READY_SECONDS = 30.0
 STOP_SECONDS = 15.0
 
 # Demo accounts made by `bwk seed --demo` (published passwords, demo mode only).
+DRAIN_SECONDS = 1.5
 ACCOUNTS = {"volunteer": ("volunteer.multibron", "demo-password")}
 
 
@@ -490,6 +492,9 @@ def measure(
     if args.warmup > 0:
         print(f"  warming up {target.name} ({args.warmup}s)", file=sys.stderr)
         run_wrk(wrk_command(wrk, url, target, token, args, args.warmup), args.warmup)
+        # wrk leaves the requests it had in flight behind (256 of them at -c256): the
+        # server answers them to closed sockets; let it, before the measured run begins
+        time.sleep(DRAIN_SECONDS)
     print(f"  measuring {target.name} ({args.duration}s)", file=sys.stderr)
     cpu_before = cpu_seconds(pid)
     with profiling(pid, profile, args.duration):
