@@ -106,7 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = custom_openapi  # type: ignore[method-assign]
     _add_middleware(app, settings)
-    if not app.router.form_limits:  # the shortcut applies no router-wide form limits
+    # the shortcut applies no router-wide form limits and no middleware of the router's
+    if not app.router.form_limits and app.router.middleware_stack == app.router.app:
         app.router.middleware_stack = ExactPaths(app.router)
     return app
 
@@ -117,9 +118,12 @@ def _add_routes(app: FastAPI, router: APIRouter) -> None:
     settings of its routes on every request, walking every router included (a tenth of the
     CPU of GET /me); flat routes are matched by their path alone. The OpenAPI document is
     the same to the byte (tests/app/test_openapi.py)."""
+    if router.max_body_size is not None or router.form_limits:
+        raise TypeError("a router's own body or form limits are not carried over: set none")
     for route in router.routes:
-        if not isinstance(route, APIRoute):
-            raise TypeError(f"{route!r}: only FastAPI routes are added flat")
+        if type(route) is not APIRoute or route.stream_item_field is not None:
+            # a route class of its own, or a streamed answer: settings not carried over
+            raise TypeError(f"{route!r}: only plain FastAPI routes are added flat")
         app.router.add_api_route(
             PREFIX + route.path,
             route.endpoint,
