@@ -54,16 +54,9 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-# Declares the token in the OpenAPI document (the docs' "Authorize" button); the header is
-# read and checked below.
-_oauth2 = OAuth2(
-    flows=OAuthFlowsModel(
-        password=OAuthFlowPassword(tokenUrl="auth/token"),
-        clientCredentials=OAuthFlowClientCredentials(tokenUrl="auth/token"),
-    ),
-    scheme_name="oauth2",
-    description="Bearer access token from POST /auth/token",
-    auto_error=False,
+_FLOWS = OAuthFlowsModel(
+    password=OAuthFlowPassword(tokenUrl="auth/token"),
+    clientCredentials=OAuthFlowClientCredentials(tokenUrl="auth/token"),
 )
 
 
@@ -98,9 +91,7 @@ def verified_claims(codec: TokenCodec, token: str) -> AccessClaims:
     return claims
 
 
-async def _current_principal(
-    request: Request, conn: Connection, _declared: Annotated[str | None, Depends(_oauth2)]
-) -> Principal:
+async def _current_principal(request: Request, conn: AsyncConnection) -> Principal:
     token = bearer_token(request)
     if token is None:
         raise Unauthenticated()
@@ -117,17 +108,29 @@ async def _current_principal(
     return principal
 
 
-CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]
+class Allow(OAuth2):
+    """A route's policy: the roles that may call it (any role, when it names none). 401
+    without a valid session, 403 for a caller of another role.
 
-
-class Allow:
-    """A route's policy: the roles that may call it. 403 for any other signed-in caller."""
+    It is also the token's security scheme in the OpenAPI document ("oauth2", the docs'
+    "Authorize" button): one dependency where a scheme of its own, a caller and a policy
+    were three, each solved on every request. The header is read and checked here."""
 
     def __init__(self, *roles: Role) -> None:
+        super().__init__(
+            flows=_FLOWS,
+            scheme_name="oauth2",
+            description="Bearer access token from POST /auth/token",
+            auto_error=False,
+        )
         self.roles = frozenset(roles)
 
-    async def __call__(self, principal: CurrentPrincipal) -> Principal:
-        if principal.role not in self.roles:
+    # FastAPI solves the parameters of a scheme's __call__ like any dependency's
+    async def __call__(  # type: ignore[override]
+        self, request: Request, conn: Connection
+    ) -> Principal:
+        principal = await _current_principal(request, conn)
+        if self.roles and principal.role not in self.roles:
             raise Forbidden("Your role may not do this.")
         return principal
 
@@ -143,7 +146,7 @@ Overseers = Annotated[Principal, Depends(Allow("stadsdeel", "admin", "coordinato
 Readers = Annotated[Principal, Depends(Allow("stadsdeel", "admin", "coordinator", "volunteer"))]
 # the two sides of a referral: a room's staff and a partner's system
 Parties = Annotated[Principal, Depends(Allow("volunteer", "coordinator", "partner"))]
-Anyone = CurrentPrincipal
+Anyone = Annotated[Principal, Depends(Allow())]
 
 
 def client_address(request: Request) -> str:

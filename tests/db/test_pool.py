@@ -103,3 +103,31 @@ async def test_a_request_that_finds_no_connection_in_time_gives_up(app_settings)
             assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
     finally:
         await engine.dispose()
+
+
+async def test_a_connection_goes_back_to_the_pool_closed_however_its_block_ended(app_settings):
+    """After a read, a committed write, and a block left with its transaction open by an
+    error, the one pooled connection is back in the pool with no transaction open."""
+    engine = create_async_engine(
+        async_url(app_settings.database_url), poolclass=MeteredPool, pool_size=1, max_overflow=0
+    )
+    pool = engine.pool
+    assert isinstance(pool, MeteredPool)
+    try:
+        async with db.reading(engine) as conn:
+            await conn.execute(text("SELECT 1"))
+        async with db.transaction(engine) as conn:
+            await conn.execute(text("SELECT 1"))
+        with pytest.raises(RuntimeError):
+            async with db.connected(engine) as conn:
+                await conn.begin()
+                await conn.execute(text("SELECT 1"))
+                raise RuntimeError("the request failed mid-transaction")
+        assert pool.checkedout() == 0 and pool.checkedin() == 1
+        async with db.connected(engine) as conn:
+            assert not conn.in_transaction()
+            if conn.dialect.name == "postgresql":
+                status = await conn.exec_driver_sql("SELECT now() = statement_timestamp()")
+                assert status.scalar_one() is True  # a transaction of its own: none was left
+    finally:
+        await engine.dispose()
