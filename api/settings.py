@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     # `bwk serve`'s (and the image's) worker processes; 0: one per CPU this process may use
     # (its affinity, capped by a container's CPU quota: api/cpus.py)
     workers: int = Field(0, ge=0, le=512)
+    # a serving process moves what it made to start out of the garbage collector's sight
+    # (gc.freeze) and collects its youngest objects less often: the collector's pauses were
+    # most of the p99 of the desk's requests (false: Python's defaults, as in the tests)
+    gc_tuning: bool = True
     # one worker serves many concurrent requests: keep enough connections open
     db_pool_size: int = Field(20, ge=1, le=200)
     db_max_overflow: int = Field(20, ge=0, le=200)

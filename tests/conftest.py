@@ -59,7 +59,15 @@ def db(database: TestDatabase) -> Iterator[TestDatabase]:
 
 @pytest.fixture
 def app_settings(db: TestDatabase) -> Settings:
-    return Settings(mode=Mode.demo, database_url=db.url, log_json=True, **databases.FAST_HASHING)
+    # gc_tuning off: a test process makes and drops apps, and gc.freeze would keep their
+    # garbage for good
+    return Settings(
+        mode=Mode.demo,
+        database_url=db.url,
+        log_json=True,
+        gc_tuning=False,
+        **databases.FAST_HASHING,
+    )
 
 
 # One app object per set of settings for the whole run: FastAPI works out each route's

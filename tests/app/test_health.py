@@ -68,7 +68,9 @@ async def test_not_ready_while_requests_wait_for_a_connection(app_settings):
 
 async def test_not_ready_when_the_database_is_unreachable():
     settings = Settings(
-        mode=Mode.demo, database_url="postgresql+psycopg://postgres@127.0.0.1:1/none"
+        mode=Mode.demo,
+        database_url="postgresql+psycopg://postgres@127.0.0.1:1/none",
+        gc_tuning=False,
     )
     application = create_app(settings)
     async with application.router.lifespan_context(application):

@@ -118,11 +118,15 @@ async def test_a_connection_goes_back_to_the_pool_closed_however_its_block_ended
             await conn.execute(text("SELECT 1"))
         async with db.transaction(engine) as conn:
             await conn.execute(text("SELECT 1"))
-        with pytest.raises(RuntimeError):
+
+        async def fails_mid_transaction() -> None:
             async with db.connected(engine) as conn:
                 await conn.begin()
                 await conn.execute(text("SELECT 1"))
                 raise RuntimeError("the request failed mid-transaction")
+
+        with pytest.raises(RuntimeError):
+            await fails_mid_transaction()
         assert pool.checkedout() == 0 and pool.checkedin() == 1
         async with db.connected(engine) as conn:
             assert not conn.in_transaction()

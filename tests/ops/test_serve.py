@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -149,3 +151,27 @@ def test_two_workers_answer_requests(backend, tmp_path):
             os.killpg(proc.pid, 0)  # multiprocessing's resource tracker
     finally:
         databases.dispose(db)
+
+
+def test_a_serving_process_keeps_what_it_started_with_out_of_the_collectors_sight():
+    """The lifespan of a served app (gc_tuning on, the default) freezes what was made to
+    start it and collects the youngest objects less often; run in a process of its own, as
+    gc.freeze keeps for good what it freezes."""
+    script = (
+        "import asyncio, gc\n"
+        "from api.main import GC_THRESHOLDS, create_app\n"
+        "from api.settings import Settings\n"
+        "app = create_app(Settings(mode='demo', database_url='sqlite:///' + __import__("
+        "'tempfile').mkdtemp() + '/x.db'))\n"
+        "async def main():\n"
+        "    async with app.router.lifespan_context(app):\n"
+        "        assert gc.get_freeze_count() > 10_000, gc.get_freeze_count()\n"
+        "        assert gc.get_threshold() == GC_THRESHOLDS\n"
+        "asyncio.run(main())\n"
+        "print('tuned')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("tuned")
