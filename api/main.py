@@ -121,11 +121,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _add_routes(app: FastAPI, router: APIRouter) -> None:
-    """Each route of router on the app's own router at PREFIX, as include_router did up to
-    FastAPI 0.1xx. Its newer form keeps a router as one route that re-derives the effective
+    """Each route of router on the app's own router at PREFIX, as older FastAPI's
+    include_router did. In 0.165 it keeps a router as one route that re-derives the effective
     settings of its routes on every request, walking every router included (a tenth of the
-    CPU of GET /me); flat routes are matched by their path alone. The OpenAPI document is
-    the same to the byte (tests/app/test_openapi.py)."""
+    CPU of GET /me); flat routes are matched by their path alone. The OpenAPI document came
+    out the same to the byte (compared before and after the change)."""
     if router.max_body_size is not None or router.form_limits:
         raise TypeError("a router's own body or form limits are not carried over: set none")
     for route in router.routes:
@@ -164,9 +164,10 @@ class ExactPaths:
     """The app's router with a shortcut for a request to a path that a route names without
     parameters (/me, /registrations): only the routes whose pattern matches that path are
     tried, in the router's order, rather than each of the 68 in turn (a route's try costs
-    2-3 µs; /registrations is the 25th). The router's rules hold: an earlier route with
-    parameters that matches the path still comes first. Any other request, and one that
-    none of these serves in full (405), goes through the router itself."""
+    2-3 µs; GET /me is the 9th, the registrations the 18th and 19th). The router's rules
+    hold: an earlier route with parameters that matches the path still comes first. Any
+    other request, and one that none of these serves in full (405), goes through the router
+    itself (tests/app/test_routing.py)."""
 
     def __init__(self, router: APIRouter) -> None:
         self.router = router
