@@ -183,9 +183,10 @@ async def _close(conn: AsyncConnection) -> None:
     own where nothing is sent. SQLAlchemy closes in a task of its own, shielded, so that a
     cancellation cannot leave a close half done (a tenth of a GET /me's CPU, with the extra
     turn of the event loop). A psycopg connection whose transaction is idle (committed,
-    rolled back, or a read's) sends nothing on close: the pool's rollback is a no-op, so
-    the close never suspends and nothing can cancel it halfway. Any other close goes
-    through SQLAlchemy's own exit."""
+    rolled back, or a read's) sends nothing on close: the pool's rollback is a no-op. It
+    suspends at most once, where psycopg lets other tasks run after 5 ms of work without a
+    wait; a cancellation there (a shutdown's) makes the pool close that connection, logged,
+    and still take it back. Any other close goes through SQLAlchemy's own exit."""
     sync = conn.sync_connection
     if sync is not None and not sync.closed and not sync.invalidated:
         driver = sync.connection.driver_connection

@@ -109,14 +109,16 @@ async def _current_principal(request: Request, conn: AsyncConnection) -> Princip
 
 
 class Allow(OAuth2):
-    """A route's policy: the roles that may call it (any role, when it names none). 401
+    """A route's policy: the roles that may call it (every role with anyone=True). 401
     without a valid session, 403 for a caller of another role.
 
     It is also the token's security scheme in the OpenAPI document ("oauth2", the docs'
     "Authorize" button): one dependency where a scheme of its own, a caller and a policy
     were three, each solved on every request. The header is read and checked here."""
 
-    def __init__(self, *roles: Role) -> None:
+    def __init__(self, *roles: Role, anyone: bool = False) -> None:
+        if not roles and not anyone:  # an empty set never opens a route to everyone
+            raise ValueError("name the roles, or anyone=True")
         super().__init__(
             flows=_FLOWS,
             scheme_name="oauth2",
@@ -130,7 +132,7 @@ class Allow(OAuth2):
         self, request: Request, conn: Connection
     ) -> Principal:
         principal = await _current_principal(request, conn)
-        if self.roles and principal.role not in self.roles:
+        if self.roles and principal.role not in self.roles:  # none: anyone=True
             raise Forbidden("Your role may not do this.")
         return principal
 
@@ -146,7 +148,7 @@ Overseers = Annotated[Principal, Depends(Allow("stadsdeel", "admin", "coordinato
 Readers = Annotated[Principal, Depends(Allow("stadsdeel", "admin", "coordinator", "volunteer"))]
 # the two sides of a referral: a room's staff and a partner's system
 Parties = Annotated[Principal, Depends(Allow("volunteer", "coordinator", "partner"))]
-Anyone = Annotated[Principal, Depends(Allow())]
+Anyone = Annotated[Principal, Depends(Allow(anyone=True))]
 
 
 def client_address(request: Request) -> str:

@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not settings.is_demo:
             await _refuse_demo_accounts(engine, app.state.auth.passwords)
         WORKERS.set(1)
+        thresholds = gc.get_threshold()
         if settings.gc_tuning:
             # what was made to start the app lives as long as the process: out of the
             # collector's sight; and fewer collections of the young (README, "Measured")
@@ -83,6 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if settings.gc_tuning:  # as it was, for whatever runs after in this process
+                gc.set_threshold(*thresholds)
+                gc.unfreeze()
             WORKERS.set(0)
             await engine.dispose()
 

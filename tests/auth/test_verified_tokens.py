@@ -6,7 +6,7 @@ import pytest
 from pydantic import SecretStr
 
 from api import deps
-from api.deps import verified_claims
+from api.deps import Allow, verified_claims
 from api.security import InvalidToken, TokenCodec
 from tests.helpers import bearer, sign_in
 
@@ -43,3 +43,11 @@ def test_a_codec_with_other_keys_checks_for_itself(app_settings):
     )
     with pytest.raises(InvalidToken):
         verified_claims(other, token)
+
+
+def test_a_policy_names_its_roles_or_says_anyone():
+    """An empty set of roles never opens a route to every signed-in caller."""
+    with pytest.raises(ValueError, match="name the roles"):
+        Allow()
+    assert Allow(anyone=True).roles == frozenset()
+    assert Allow("admin").roles == {"admin"}

@@ -195,7 +195,11 @@ async def test_the_whole_application_works_as_that_role(roles, as_app):
     # seeding (bwk seed) runs as the application too
     databases.seed_demo(as_app)
     settings = Settings(
-        mode=Mode.demo, database_url=roles.app_url, log_json=True, **databases.FAST_HASHING
+        mode=Mode.demo,
+        database_url=roles.app_url,
+        log_json=True,
+        gc_tuning=False,
+        **databases.FAST_HASHING,
     )
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)

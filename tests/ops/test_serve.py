@@ -155,8 +155,8 @@ def test_two_workers_answer_requests(backend, tmp_path):
 
 def test_a_serving_process_keeps_what_it_started_with_out_of_the_collectors_sight():
     """The lifespan of a served app (gc_tuning on, the default) freezes what was made to
-    start it and collects the youngest objects less often; run in a process of its own, as
-    gc.freeze keeps for good what it freezes."""
+    start it and collects the youngest objects less often, and puts both back when it ends;
+    run in a process of its own."""
     script = (
         "import asyncio, gc\n"
         "from api.main import GC_THRESHOLDS, create_app\n"
@@ -167,6 +167,8 @@ def test_a_serving_process_keeps_what_it_started_with_out_of_the_collectors_sigh
         "    async with app.router.lifespan_context(app):\n"
         "        assert gc.get_freeze_count() > 10_000, gc.get_freeze_count()\n"
         "        assert gc.get_threshold() == GC_THRESHOLDS\n"
+        "    assert gc.get_freeze_count() == 0 and gc.get_threshold() == before\n"
+        "before = gc.get_threshold()\n"
         "asyncio.run(main())\n"
         "print('tuned')\n"
     )
