@@ -95,7 +95,8 @@ _PRINCIPAL_QUERY = Prepared(
     .outerjoin(_client, _client.c.id == _session.c.client_id)
     .outerjoin(_partner, _partner.c.id == _client.c.partner_id)
     .where(_session.c.id == bindparam("session_id"))
-    .order_by(_room.c.slug)
+    .order_by(_room.c.slug),
+    reads=True,
 )
 
 

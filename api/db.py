@@ -323,6 +323,65 @@ async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         await trans.commit()
 
 
+# An execution option marking a write request's connection (`writing`) on PostgreSQL: its
+# transaction begins with the first statement that may write.
+LAZY = "bwk_lazy"
+
+
+@asynccontextmanager
+async def writing(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A write request's connection: `transaction`, whose BEGIN waits for the first statement
+    that may write (PostgreSQL).
+
+    Until then statements commit themselves, as a read's do (the caller's session lookup,
+    a cached reference): under READ COMMITTED each statement sees what was committed before
+    it either way, and none of them takes a lock. Any SQLAlchemy statement begins the
+    transaction (SQLAlchemy's own begin, which switches psycopg's autocommit off), and so
+    does a prepared statement that is not marked as a read (`Prepared(..., reads=True)`)
+    and a COPY; so does a SAVEPOINT. A request whose only write is one statement says so
+    (`Prepared.run(..., alone=True)`): it commits itself, and the request sends neither
+    BEGIN nor COMMIT: two round trips fewer for the desk's registration of a group.
+    Elsewhere (SQLite) it is `transaction`."""
+    if engine.dialect.name != "postgresql":
+        async with transaction(engine) as conn:
+            yield conn
+        return
+    async with connected(engine) as conn:
+        sync = conn.sync_connection
+        assert sync is not None
+        sync.execution_options(**{LAZY: True})  # this checkout only; no I/O
+        driver = await _driver(conn)
+        if not driver.autocommit:
+            await driver.set_autocommit(True)  # idle: no I/O
+        try:
+            yield conn
+        except AppError as err:
+            if err.keep:
+                # while the refused transaction still holds its locks, as `transaction`
+                async with engine.begin() as other:
+                    await write(other, err.keep)
+            await _end(conn, commit=False)
+            raise
+        except BaseException:
+            await _end(conn, commit=False)
+            raise
+        await _end(conn, commit=True)
+
+
+async def _end(conn: AsyncConnection, *, commit: bool) -> None:
+    """COMMIT or ROLLBACK a `writing` connection's transaction, if it began."""
+    if conn.in_transaction():
+        await (conn.commit() if commit else conn.rollback())
+
+
+async def _begin_for_write(conn: AsyncConnection) -> None:
+    """On a `writing` connection whose transaction has not begun: begin it (BEGIN goes with
+    the next statement)."""
+    sync = conn.sync_connection
+    if sync is not None and sync.get_execution_options().get(LAZY) and not conn.in_transaction():
+        await conn.begin()
+
+
 @asynccontextmanager
 async def keeping(conn: AsyncConnection) -> AsyncIterator[Writes]:
     """Rows that stay on record whether the work in the block succeeds or is refused: added
@@ -356,7 +415,7 @@ class Prepared:
     no processing beyond what psycopg does itself (no JSON, no Enum columns in results).
     """
 
-    __slots__ = ("_json", "_pg_sql", "statement")
+    __slots__ = ("_json", "_pg_sql", "_reads", "statement")
 
     def __init__(
         self,
@@ -364,12 +423,15 @@ class Prepared:
         postgresql: Statement | None = None,
         *,
         json: tuple[str, ...] = (),
+        reads: bool = False,
     ) -> None:
-        """`json`: the parameters that hold JSON values (dicts or lists)."""
+        """`json`: the parameters that hold JSON values (dicts or lists). `reads`: a SELECT
+        that locks nothing, which needs no transaction of a write request's (`writing`)."""
         self.statement = statement
         compiled = (postgresql if postgresql is not None else statement).compile(dialect=_PSYCOPG)
         self._pg_sql = str(compiled)
         self._json = json
+        self._reads = reads
 
     def _pg_params(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
         if not self._json:
@@ -382,15 +444,26 @@ class Prepared:
         """Every row the statement returns (a SELECT, or RETURNING)."""
         return await self._execute(conn, params, fetch=True)
 
-    async def run(self, conn: AsyncConnection, params: Mapping[str, Any]) -> None:
-        """A statement whose rows (if any) are not wanted."""
-        await self._execute(conn, params, fetch=False)
+    async def run(
+        self, conn: AsyncConnection, params: Mapping[str, Any], *, alone: bool = False
+    ) -> None:
+        """A statement whose rows (if any) are not wanted. `alone`: the request's only write,
+        and its last statement: on a `writing` connection whose transaction has not begun,
+        it commits itself."""
+        await self._execute(conn, params, fetch=False, alone=alone)
 
     async def _execute(
-        self, conn: AsyncConnection, params: Mapping[str, Any], *, fetch: bool
+        self,
+        conn: AsyncConnection,
+        params: Mapping[str, Any],
+        *,
+        fetch: bool,
+        alone: bool = False,
     ) -> Sequence[Sequence[Any]]:
         if conn.dialect.name == "postgresql":
             driver = await _driver(conn)
+            if driver.autocommit and not (self._reads or alone):
+                await _begin_for_write(conn)
             try:
                 async with driver.cursor() as cursor:
                     await cursor.execute(self._pg_sql, self._pg_params(params), prepare=True)
@@ -407,6 +480,8 @@ class Prepared:
             return
         if conn.dialect.name == "postgresql":
             driver = await _driver(conn)
+            if driver.autocommit:
+                await _begin_for_write(conn)
             try:
                 async with driver.cursor() as cursor:
                     await cursor.executemany(self._pg_sql, [self._pg_params(p) for p in many])
@@ -457,6 +532,7 @@ async def bulk_insert(conn: AsyncConnection, table: Table, rows: list[dict[str, 
         await conn.execute(table.insert(), rows)
         return
     columns = list(rows[0])
+    await _begin_for_write(conn)
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None

@@ -16,7 +16,7 @@ from fastapi.security import OAuth2
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.caller import DISTRICT_ROLES, ROOM_ROLES, Principal, Role, principal_for_session
-from api.db import reading, transaction, write
+from api.db import reading, write, writing
 from api.errors import AppError, Forbidden, Unauthenticated
 from api.security import AccessClaims, InvalidToken, TokenCodec
 
@@ -35,7 +35,7 @@ async def _transaction(request: Request) -> AsyncIterator[AsyncConnection]:
                 await write(conn, err.keep)
                 raise
         return
-    async with transaction(engine) as conn:
+    async with writing(engine) as conn:
         yield conn
 
 

@@ -207,6 +207,7 @@ def _list_query(filters: _ListFilters) -> Prepared:
         found = _LISTS[filters] = Prepared(
             _list_statement(filters, postgresql=False),
             _list_statement(filters, postgresql=True),
+            reads=True,
         )
     return found
 
@@ -250,7 +251,8 @@ async def create_registration(
         "void_reason": None,
     }
     if resident_id is None:
-        await _INSERT.run(conn, row)
+        # a group: the only write, and the last statement of a request without a key
+        await _INSERT.run(conn, row, alone=True)
     elif conn.dialect.name == "postgresql":
         await _INSERT_AUDITED.run(conn, {**row, **_create_event(principal, resident_id, now)})
     else:

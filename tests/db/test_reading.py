@@ -2,10 +2,12 @@
 leaves on in the pool never leaks into a transaction: whatever begins on the same pooled
 connection afterwards is one transaction again, rolled back as a whole."""
 
-import pytest
-from sqlalchemy import text
+import asyncio
 
-from api.db import make_engine, reading, transaction
+import pytest
+from sqlalchemy import func, select, text
+
+from api.db import Prepared, make_engine, reading, transaction, writing
 
 
 @pytest.fixture
@@ -74,3 +76,56 @@ async def test_a_read_after_a_transaction_commits_by_itself_again(engine):
     async with reading(engine) as conn:
         await _insert(conn, 3)
     assert await _stored(engine) == [1, 2, 3]
+
+
+# -- a write request's connection (api.db.writing) --------------------------------------
+
+
+@pytest.fixture
+def postgresql(app_settings):
+    if not app_settings.database_url.startswith("postgresql"):
+        pytest.skip("SQLite's write requests run in `transaction`")
+
+
+_PROBE = Prepared(select(func.count()).select_from(text("bwk_probe_reading")), reads=True)
+_ADD = Prepared(text("INSERT INTO bwk_probe_reading (n) VALUES (:n)"))
+
+
+async def _in_transaction(conn):
+    """Whether PostgreSQL sees this connection in a transaction (now() is its start)."""
+    return (await conn.exec_driver_sql("SELECT now() <> statement_timestamp()")).scalar_one()
+
+
+async def test_a_write_requests_transaction_begins_at_its_first_write(postgresql, engine):
+    async def refused_after_two_writes():
+        async with writing(engine) as conn:
+            await _PROBE.rows(conn, {})  # a read: no transaction yet
+            assert not conn.in_transaction()
+            await _ADD.run(conn, {"n": 1})  # the first write begins it
+            assert conn.in_transaction()
+            await _insert(conn, 2)
+            raise RuntimeError("refused")
+
+    with pytest.raises(RuntimeError):
+        await refused_after_two_writes()
+    assert await _stored(engine) == []  # both rolled back together
+
+    async with writing(engine) as conn:
+        await _insert(conn, 3)  # SQLAlchemy's statement begins it too
+        await _ADD.run(conn, {"n": 4}, alone=True)  # not alone any more: in the transaction
+        await asyncio.sleep(0.01)
+        assert await _in_transaction(conn)
+    assert await _stored(engine) == [3, 4]
+
+
+async def test_a_lone_write_commits_itself_and_the_request_sends_no_begin(postgresql, engine):
+    async def refused_after_a_lone_write():
+        async with writing(engine) as conn:
+            await _PROBE.rows(conn, {})
+            await _ADD.run(conn, {"n": 5}, alone=True)
+            assert not conn.in_transaction()
+            raise RuntimeError("a failure after the request's last statement")
+
+    with pytest.raises(RuntimeError):
+        await refused_after_a_lone_write()
+    assert await _stored(engine) == [5]  # it committed itself, as it was told it could
