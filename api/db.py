@@ -285,8 +285,11 @@ def _no_autocommit(conn: SyncConnection) -> None:
     connection keeps it: SQLAlchemy begins there too, automatically, and with autocommit on
     psycopg sends no BEGIN and its COMMIT or ROLLBACK does nothing, as with
     isolation_level="AUTOCOMMIT"."""
-    if conn.get_execution_options().get(READ):
+    options = conn.get_execution_options()
+    if options.get(READ):
         return
+    if options.get(LONE_WRITE_DONE):
+        raise RuntimeError("a statement after a write run with alone=True: not alone, then")
     dbapi = conn.connection.dbapi_connection
     if dbapi is not None and dbapi.autocommit:
         dbapi.autocommit = False  # SQLAlchemy's adapter awaits psycopg's set_autocommit
@@ -326,6 +329,8 @@ async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 # An execution option marking a write request's connection (`writing`) on PostgreSQL: its
 # transaction begins with the first statement that may write.
 LAZY = "bwk_lazy"
+# ... and on it, a write run with alone=True has committed itself: nothing may follow
+LONE_WRITE_DONE = "bwk_lone_write_done"
 
 
 @asynccontextmanager
@@ -374,12 +379,17 @@ async def _end(conn: AsyncConnection, *, commit: bool) -> None:
         await (conn.commit() if commit else conn.rollback())
 
 
+def _lazy(conn: AsyncConnection) -> bool:
+    """A `writing` connection's (whose transaction may not have begun)."""
+    sync = conn.sync_connection
+    return sync is not None and bool(sync.get_execution_options().get(LAZY))
+
+
 async def _begin_for_write(conn: AsyncConnection) -> None:
     """On a `writing` connection whose transaction has not begun: begin it (BEGIN goes with
     the next statement)."""
-    sync = conn.sync_connection
-    if sync is not None and sync.get_execution_options().get(LAZY) and not conn.in_transaction():
-        await conn.begin()
+    if _lazy(conn) and not conn.in_transaction():
+        await conn.begin()  # the "begin" event refuses it after a lone write (_no_autocommit)
 
 
 @asynccontextmanager
@@ -405,8 +415,9 @@ class Prepared:
     """A hot statement, built once at import with named bind parameters.
 
     On PostgreSQL it runs as a prepared statement of psycopg on the request's own connection
-    (in its transaction): its SQL is compiled here once, so a request spends nothing on
-    SQLAlchemy's statement cache keys, compiling or result processing. Elsewhere (SQLite)
+    (in its transaction; on a write request's, see `writing`): its SQL is compiled here
+    once, so a request spends nothing on SQLAlchemy's statement cache keys, compiling or
+    result processing. Elsewhere (SQLite)
     the same Core statement runs through SQLAlchemy. `postgresql` may give a variant of the
     statement for PostgreSQL (e.g. `= ANY(:ids)` where SQLite needs an expanding IN).
 
@@ -462,15 +473,24 @@ class Prepared:
     ) -> Sequence[Sequence[Any]]:
         if conn.dialect.name == "postgresql":
             driver = await _driver(conn)
-            if driver.autocommit and not (self._reads or alone):
-                await _begin_for_write(conn)
+            lone = False
+            if driver.autocommit and not self._reads:
+                if alone:
+                    lone = _lazy(conn)
+                else:
+                    await _begin_for_write(conn)
             try:
                 async with driver.cursor() as cursor:
                     await cursor.execute(self._pg_sql, self._pg_params(params), prepare=True)
                     # (not cursor.description: it builds the columns' descriptions each time)
-                    return await cursor.fetchall() if fetch else []
+                    rows = await cursor.fetchall() if fetch else []
             except psycopg.Error as exc:
                 raise await self._as_sqlalchemy(conn, driver, exc) from exc
+            if lone:
+                sync = conn.sync_connection
+                assert sync is not None
+                sync.execution_options(**{LONE_WRITE_DONE: True})
+            return rows
         result = await conn.execute(self.statement, dict(params))
         return result.all() if fetch else []
 

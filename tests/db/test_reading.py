@@ -129,3 +129,17 @@ async def test_a_lone_write_commits_itself_and_the_request_sends_no_begin(postgr
     with pytest.raises(RuntimeError):
         await refused_after_a_lone_write()
     assert await _stored(engine) == [5]  # it committed itself, as it was told it could
+
+
+async def test_nothing_may_follow_a_lone_write(postgresql, engine):
+    """A statement after a write that committed itself would run outside any transaction
+    with it: it is refused, so a route that adds one finds out in its first test."""
+
+    async def a_write_after_a_lone_write():
+        async with writing(engine) as conn:
+            await _ADD.run(conn, {"n": 6}, alone=True)
+            await _ADD.run(conn, {"n": 7})
+
+    with pytest.raises(RuntimeError, match="not alone"):
+        await a_write_after_a_lone_write()
+    assert await _stored(engine) == [6]
