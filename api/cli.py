@@ -394,6 +394,15 @@ def serve(
     configure_logging(json=settings.json_logs, level=settings.log_level)
     asked = settings.workers if workers is None else workers
     count = asked or cpus.available()
+    if settings.event_loop == "asyncio" and count > 1:
+        # uvicorn makes the shared socket of several workers without IPPROTO_TCP, so
+        # asyncio never sets TCP_NODELAY on its connections: 40 ms of delayed ACKs a request
+        typer.echo(
+            "BWK_EVENT_LOOP=asyncio serves one worker only (BWK_WORKERS=1 or --workers 1): "
+            "with several, every answer waits 40 ms for a delayed ACK",
+            err=True,
+        )
+        raise typer.Exit(2)
     # each worker has its own pool: the database must accept this many
     connections = count * (settings.db_pool_size + settings.db_max_overflow)
     log = structlog.get_logger("api.serve")
@@ -416,6 +425,7 @@ def serve(
         host=host,
         port=port,
         workers=count,
+        loop=settings.event_loop,
         access_log=False,
         # the app applies BWK_FORWARDED_ALLOW_IPS itself (api/main.py), whatever serves it;
         # uvicorn's own rule would believe X-Forwarded-For from 127.0.0.1

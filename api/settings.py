@@ -6,7 +6,7 @@ from enum import StrEnum
 from functools import lru_cache
 from ipaddress import ip_network
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     # (gc.freeze) and collects its youngest objects less often: the collector's pauses were
     # most of the p99 of the desk's requests (false: Python's defaults, as in the tests)
     gc_tuning: bool = True
+    # the event loop of `bwk serve` and the image. uvloop's lets new requests overtake the
+    # answers of earlier ones when a worker is saturated (its issue #123: at 256 connections
+    # a few requests wait 2-4 s); asyncio's serves them in turn, for one worker only (README,
+    # "Known limits")
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     # one worker serves many concurrent requests: keep enough connections open
     db_pool_size: int = Field(20, ge=1, le=200)
     db_max_overflow: int = Field(20, ge=0, le=200)

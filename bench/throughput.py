@@ -5,8 +5,9 @@
 
 Makes a fresh PostgreSQL database (`bwk_bench` on the server of --database-url, an admin
 URL), migrates it and loads the demo data, then, for each worker count of --workers (1 and
-2 by default), starts one server at a time with uvicorn (`--workers N`, uvloop, httptools,
-no access log) and runs wrk against each of its targets after a short warm-up (and an
+2 by default), starts one server at a time with uvicorn (`--workers N`, httptools, no
+access log; the bare app on uvloop, the service on the event loop `bwk serve` uses,
+BWK_EVENT_LOOP) and runs wrk against each of its targets after a short warm-up (and an
 ANALYZE, as autovacuum would after the writes of the targets before; then a pause of
 DRAIN_SECONDS, for the server to answer the requests the warm-up left in flight):
 
@@ -52,6 +53,8 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
+from api.settings import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 BIN = Path(sys.executable).parent
@@ -79,6 +82,7 @@ class Server:
     ready_path: str  # answers 200 once the server (and its database) is ready
     env: dict[str, str] = field(default_factory=dict)
     note: str = ""
+    loop: str = "uvloop"  # uvicorn's --loop
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,9 @@ SERVERS = [
         ready_path=f"{PREFIX}/health/ready",
         env={"BWK_LOG_LEVEL": SERVICE_LOG_LEVEL},
         note=f"api.main:app with BWK_LOG_LEVEL={SERVICE_LOG_LEVEL}: "
-        "the per-request access line (INFO) is filtered out",
+        "the per-request access line (INFO) is filtered out; on the event loop `bwk serve` "
+        "uses (BWK_EVENT_LOOP)",
+        loop=Settings().event_loop,
     ),
 ]
 
@@ -244,7 +250,7 @@ def running(
         str(workers),
         "--no-access-log",
         "--loop",
-        "uvloop",
+        server.loop,
         "--http",
         "httptools",
         "--log-level",
@@ -697,7 +703,7 @@ def main() -> None:
         "servers": {
             s.name: {
                 "app": s.app,
-                "uvicorn": f"--workers {args.workers}, --no-access-log, --loop uvloop, "
+                "uvicorn": f"--workers {args.workers}, --no-access-log, --loop {s.loop}, "
                 "--http httptools, --log-level warning",
                 "env": s.env,
                 "note": s.note,
@@ -715,7 +721,8 @@ def main() -> None:
         f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s --latency, "
         f"after {args.warmup}s warm-up; uvicorn --workers {','.join(map(str, workers))} "
         "(one count at a time; each share is of bare with as many workers), "
-        "uvloop, httptools, no access log",
+        + ", ".join(f"{s.name} on {s.loop}" for s in SERVERS)
+        + ", httptools, no access log",
         "CPU µs/req: user + system CPU of the server's processes during the run, per request "
         "answered; its % of bare is bare's µs/req over the target's (the share on an idle "
         "core, robust to other load on the machine; the database's CPU is not in it)",

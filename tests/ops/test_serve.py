@@ -45,7 +45,7 @@ def served(monkeypatch, tmp_path) -> Iterator[list[dict[str, Any]]]:
     monkeypatch.setattr(cpus, "available", lambda: 3)
     monkeypatch.setenv("BWK_DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
-    for name in ("BWK_WORKERS", "BWK_MODE", "BWK_LOG_JSON"):
+    for name in ("BWK_WORKERS", "BWK_MODE", "BWK_LOG_JSON", "BWK_EVENT_LOOP"):
         monkeypatch.delenv(name, raising=False)
     get_settings.cache_clear()
     yield calls
@@ -70,6 +70,16 @@ def test_serve_takes_the_setting_the_option_or_the_cpus(
     result = CliRunner().invoke(cli.app, ["serve", *option])
     assert result.exit_code == 0, result.output
     assert [call["workers"] for call in served] == [workers]
+
+
+def test_serve_runs_the_event_loop_of_the_setting_with_one_worker_only(served, monkeypatch):
+    assert CliRunner().invoke(cli.app, ["serve", "--workers", "1"]).exit_code == 0
+    monkeypatch.setenv("BWK_EVENT_LOOP", "asyncio")
+    get_settings.cache_clear()
+    assert CliRunner().invoke(cli.app, ["serve", "--workers", "1"]).exit_code == 0
+    refused = CliRunner().invoke(cli.app, ["serve", "--workers", "2"])
+    assert refused.exit_code == 2 and "one worker only" in refused.output
+    assert [call["loop"] for call in served] == ["uvloop", "asyncio"]
 
 
 def test_serve_refuses_a_negative_option(served):
