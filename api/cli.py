@@ -394,15 +394,7 @@ def serve(
     configure_logging(json=settings.json_logs, level=settings.log_level)
     asked = settings.workers if workers is None else workers
     count = asked or cpus.available()
-    if settings.event_loop == "asyncio" and count > 1:
-        # uvicorn makes the shared socket of several workers without IPPROTO_TCP, so
-        # asyncio never sets TCP_NODELAY on its connections: 40 ms of delayed ACKs a request
-        typer.echo(
-            "BWK_EVENT_LOOP=asyncio serves one worker only (BWK_WORKERS=1 or --workers 1): "
-            "with several, every answer waits 40 ms for a delayed ACK",
-            err=True,
-        )
-        raise typer.Exit(2)
+    _check_event_loop(settings.event_loop, count)
     # each worker has its own pool: the database must accept this many
     connections = count * (settings.db_pool_size + settings.db_max_overflow)
     log = structlog.get_logger("api.serve")
@@ -442,6 +434,19 @@ def serve(
     )
     if count > 1:
         _stop_resource_tracker()
+
+
+def _check_event_loop(loop: str, workers: int) -> None:
+    """asyncio's loop serves one worker only: uvicorn makes the socket that several workers
+    share without IPPROTO_TCP, so asyncio never sets TCP_NODELAY on its connections, and
+    every answer waits 40 ms for a delayed ACK."""
+    if loop == "asyncio" and workers > 1:
+        typer.echo(
+            "BWK_EVENT_LOOP=asyncio serves one worker only (BWK_WORKERS=1 or --workers 1): "
+            "with several, every answer waits 40 ms for a delayed ACK",
+            err=True,
+        )
+        raise typer.Exit(2)
 
 
 def _stop_resource_tracker() -> None:
