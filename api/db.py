@@ -187,15 +187,10 @@ async def _close(conn: AsyncConnection) -> None:
     suspends at most once, where psycopg lets other tasks run after 5 ms of work without a
     wait; a cancellation there (a shutdown's) makes the pool close that connection, logged,
     and still take it back. Any other close goes through SQLAlchemy's own exit."""
-    sync = conn.sync_connection
-    if sync is not None and not sync.closed and not sync.invalidated:
-        driver = sync.connection.driver_connection
-        if (
-            isinstance(driver, psycopg.AsyncConnection)
-            and driver.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-        ):
-            await conn.close()
-            return
+    driver = _live_driver(conn)
+    if driver is not None and driver.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+        await conn.close()
+        return
     await conn.__aexit__(None, None, None)
 
 
@@ -530,16 +525,23 @@ class Prepared:
         )
 
 
-async def _driver(conn: AsyncConnection) -> psycopg.AsyncConnection[Any]:
-    """psycopg's own connection under the request's SQLAlchemy connection. A live connection
-    holds it already: read as an attribute (get_raw_connection would run in a greenlet of
-    its own, for a reconnect that only an invalidated connection needs)."""
+def _live_driver(conn: AsyncConnection) -> psycopg.AsyncConnection[Any] | None:
+    """psycopg's connection under a live SQLAlchemy connection, read as an attribute (no
+    I/O); None when it is closed or invalidated, or not psycopg's."""
     sync = conn.sync_connection
-    if sync is not None and not sync.closed and not sync.invalidated:
-        raw = sync.connection
-    else:
-        raw = await conn.get_raw_connection()
-    driver = raw.driver_connection
+    if sync is None or sync.closed or sync.invalidated:
+        return None
+    driver = sync.connection.driver_connection
+    return driver if isinstance(driver, psycopg.AsyncConnection) else None
+
+
+async def _driver(conn: AsyncConnection) -> psycopg.AsyncConnection[Any]:
+    """psycopg's own connection under the request's SQLAlchemy connection: the attribute of
+    a live one (get_raw_connection would run in a greenlet of its own, for a reconnect that
+    only an invalidated connection needs)."""
+    driver = _live_driver(conn)
+    if driver is None:
+        driver = (await conn.get_raw_connection()).driver_connection
     assert isinstance(driver, psycopg.AsyncConnection)
     return driver
 

@@ -45,6 +45,21 @@ async def headers_for(client: httpx.AsyncClient, who: str) -> dict[str, str]:
     return bearer((await sign_in(client, who))["access_token"])
 
 
+async def coordinator_of_rooms(
+    client: httpx.AsyncClient, rooms: list[str], username: str = "coordinator.both"
+) -> dict[str, str]:
+    """Headers of a new coordinator of these rooms, made by the admin and signed in."""
+    admin = await headers_for(client, "admin")
+    created = await client.post(
+        "/users",
+        headers=admin,
+        json={"username": username, "displayName": "Both", "role": "coordinator", "rooms": rooms},
+    )
+    assert created.status_code == 201, created.text
+    tokens = await sign_in(client, username, created.json()["initialPassword"])
+    return bearer(tokens["access_token"])
+
+
 def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")

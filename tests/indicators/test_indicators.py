@@ -3,7 +3,7 @@
 import pytest
 
 from api.sheets import cell
-from tests.helpers import assert_problem, bearer, headers_for, sign_in
+from tests.helpers import assert_problem, coordinator_of_rooms, headers_for
 
 
 async def _register(client, headers, room, activity, day, **who):
@@ -51,20 +51,7 @@ async def year_2019(client, volunteer, volunteer_samen_sterk, coordinator_samen_
 async def _both_rooms(client):
     """A coordinator of MultiBron and Samen Sterk: sees both rooms' figures in full, so the
     counting rules show on two people (the district roles see them hidden)."""
-    admin = await headers_for(client, "admin")
-    created = await client.post(
-        "/users",
-        headers=admin,
-        json={
-            "username": "coordinator.both",
-            "displayName": "Both",
-            "role": "coordinator",
-            "rooms": ["multibron", "samen-sterk"],
-        },
-    )
-    assert created.status_code == 201, created.text
-    tokens = await sign_in(client, "coordinator.both", created.json()["initialPassword"])
-    return bearer(tokens["access_token"])
+    return await coordinator_of_rooms(client, ["multibron", "samen-sterk"])
 
 
 def _figure(body, room, indicator):

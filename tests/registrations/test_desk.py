@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.helpers import assert_problem, bearer, headers_for, sign_in
+from tests.helpers import assert_problem, coordinator_of_rooms, headers_for
 
 TODAY = date.today()
 YESTERDAY = (TODAY - timedelta(days=1)).isoformat()
@@ -287,23 +287,7 @@ async def test_a_coordinator_of_two_rooms_pages_through_both_newest_first(
             )
         ).json()
         made[body["id"]] = (body["occurredOn"], at)
-    admin = await headers_for(client, "admin")
-    created = await client.post(
-        "/users",
-        headers=admin,
-        json={
-            "username": "coordinator.both",
-            "displayName": "Both",
-            "role": "coordinator",
-            "rooms": ["multibron", "samen-sterk"],
-        },
-    )
-    assert created.status_code == 201, created.text
-    both = bearer(
-        (await sign_in(client, "coordinator.both", created.json()["initialPassword"]))[
-            "access_token"
-        ]
-    )
+    both = await coordinator_of_rooms(client, ["multibron", "samen-sterk"])
     seen, cursor = [], None
     while True:
         params = {"limit": 3} | ({"cursor": cursor} if cursor else {})
