@@ -385,16 +385,14 @@ def serve(
 ) -> None:
     """Serve the API with uvicorn: one worker process per CPU unless told otherwise."""
     import structlog
-    import uvicorn
 
-    from api import cpus
+    from api import cpus, serving
     from api.logging import configure as configure_logging
 
     settings = _settings()
     configure_logging(json=settings.json_logs, level=settings.log_level)
     asked = settings.workers if workers is None else workers
     count = asked or cpus.available()
-    _check_event_loop(settings.event_loop, count)
     # each worker has its own pool: the database must accept this many
     connections = count * (settings.db_pool_size + settings.db_max_overflow)
     log = structlog.get_logger("api.serve")
@@ -412,41 +410,32 @@ def serve(
         from api.metrics import prepare_multiprocess_dir
 
         prepare_multiprocess_dir()
-    uvicorn.run(
-        "api.main:app",
-        host=host,
-        port=port,
-        workers=count,
-        loop=settings.event_loop,
-        access_log=False,
-        # the app applies BWK_FORWARDED_ALLOW_IPS itself (api/main.py), whatever serves it;
-        # uvicorn's own rule would believe X-Forwarded-For from 127.0.0.1
-        proxy_headers=False,
-        # headers past this never reach the app with the h11 parser; the app answers 431
-        h11_max_incomplete_event_size=settings.max_header_bytes + 1024,
-        timeout_graceful_shutdown=20,
-        # a new worker answers the supervisor's ping only after importing this module;
-        # on a busy host that takes longer than uvicorn's 5 s, and the supervisor would
-        # kill and restart the workers in a loop
-        timeout_worker_healthcheck=60,
-        log_level=settings.log_level.lower(),
-        log_config=None,
+    started = serving.run(
+        serving.TCPConfig(
+            "api.main:app",
+            host=host,
+            port=port,
+            workers=count,
+            loop=settings.event_loop,
+            access_log=False,
+            # the app applies BWK_FORWARDED_ALLOW_IPS itself (api/main.py), whatever serves
+            # it; uvicorn's own rule would believe X-Forwarded-For from 127.0.0.1
+            proxy_headers=False,
+            # headers past this never reach the app with the h11 parser; the app answers 431
+            h11_max_incomplete_event_size=settings.max_header_bytes + 1024,
+            timeout_graceful_shutdown=20,
+            # a new worker answers the supervisor's ping only after importing this module;
+            # on a busy host that takes longer than uvicorn's 5 s, and the supervisor would
+            # kill and restart the workers in a loop
+            timeout_worker_healthcheck=60,
+            log_level=settings.log_level.lower(),
+            log_config=None,
+        )
     )
+    if count == 1 and not started:
+        raise typer.Exit(3)  # uvicorn's STARTUP_FAILURE
     if count > 1:
         _stop_resource_tracker()
-
-
-def _check_event_loop(loop: str, workers: int) -> None:
-    """asyncio's loop serves one worker only: uvicorn makes the socket that several workers
-    share without IPPROTO_TCP, so asyncio never sets TCP_NODELAY on its connections, and
-    every answer waits 40 ms for a delayed ACK."""
-    if loop == "asyncio" and workers > 1:
-        typer.echo(
-            "BWK_EVENT_LOOP=asyncio serves one worker only (BWK_WORKERS=1 or --workers 1): "
-            "with several, every answer waits 40 ms for a delayed ACK",
-            err=True,
-        )
-        raise typer.Exit(2)
 
 
 def _stop_resource_tracker() -> None:

@@ -56,11 +56,11 @@ class Settings(BaseSettings):
     # (gc.freeze) and collects its youngest objects less often: the collector's pauses were
     # most of the p99 of the desk's requests (false: Python's defaults, as in the tests)
     gc_tuning: bool = True
-    # the event loop of `bwk serve` and the image. uvloop's lets new requests overtake the
-    # answers of earlier ones when a worker is saturated (its issue #123: at 256 connections
-    # a few requests wait 2-4 s); asyncio's serves them in turn, for one worker only (README,
-    # "Known limits")
-    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
+    # the event loop of `bwk serve` and the image. asyncio's serves a saturated worker's
+    # requests in turn; uvloop's lets new requests overtake the answers of earlier ones (its
+    # issue #123: at 256 connections some wait over 2 s), and was no faster here (README,
+    # "Measured")
+    event_loop: Literal["asyncio", "uvloop"] = "asyncio"
     # one worker serves many concurrent requests: keep enough connections open
     db_pool_size: int = Field(20, ge=1, le=200)
     db_max_overflow: int = Field(20, ge=0, le=200)

@@ -5,14 +5,14 @@
 
 Makes a fresh PostgreSQL database (`bwk_bench` on the server of --database-url, an admin
 URL), migrates it and loads the demo data, then, for each worker count of --workers (1 and
-2 by default), starts one server at a time with uvicorn (`--workers N`, httptools, no
-access log; the bare app on uvloop, the service on the event loop `bwk serve` uses,
-BWK_EVENT_LOOP) and runs wrk against each of its targets after a short warm-up (and an
-ANALYZE, as autovacuum would after the writes of the targets before; then a pause of
-DRAIN_SECONDS, for the server to answer the requests the warm-up left in flight):
+2 by default), starts one server at a time with `--workers N` (the bare app with uvicorn's
+command line on uvloop, the service with `bwk serve` on the event loop of BWK_EVENT_LOOP;
+both httptools, no access log) and runs wrk against each of its targets after a short
+warm-up (and an ANALYZE, as autovacuum would after the writes of the targets before; then a
+pause of DRAIN_SECONDS, for the server to answer the requests the warm-up left in flight):
 
 - bare: bench/bare_app.py, one `async def` endpoint returning a small dict (the ceiling);
-- the service, api.main:app, with BWK_LOG_LEVEL=WARNING, so its per-request access line
+- the service, `bwk serve`, with BWK_LOG_LEVEL=WARNING, so its per-request access line
   (logged at INFO) is filtered out.
 
 Prints a table with the worker counts side by side (req/s, share of the bare endpoint with
@@ -77,12 +77,11 @@ class BenchError(Exception):
 @dataclass(frozen=True)
 class Server:
     name: str
-    app: str  # uvicorn's "module:attribute"
-    app_dir: Path  # put on sys.path by uvicorn
+    command: tuple[str, ...]  # serves on --host HOST --port <port> --workers <n> added to it
     ready_path: str  # answers 200 once the server (and its database) is ready
     env: dict[str, str] = field(default_factory=dict)
     note: str = ""
-    loop: str = "uvloop"  # uvicorn's --loop
+    loop: str = "uvloop"
 
 
 @dataclass(frozen=True)
@@ -100,20 +99,32 @@ class Target:
 SERVERS = [
     Server(
         name="bare",
-        app="bare_app:app",
-        app_dir=BENCH,
+        # uvicorn's own command line: httptools, no access log, uvloop
+        command=(
+            str(BIN / "uvicorn"),
+            "bare_app:app",
+            "--app-dir",
+            str(BENCH),
+            "--no-access-log",
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--log-level",
+            "warning",
+        ),
         ready_path="/ping",
-        note="bench/bare_app.py: FastAPI, one async endpoint, nothing else",
+        note="bench/bare_app.py: FastAPI, one async endpoint, nothing else; uvicorn's command "
+        "line, uvloop, httptools, no access log",
     ),
     Server(
         name="service",
-        app="api.main:app",
-        app_dir=ROOT,
+        command=(str(BIN / "bwk"), "serve"),
         ready_path=f"{PREFIX}/health/ready",
         env={"BWK_LOG_LEVEL": SERVICE_LOG_LEVEL},
-        note=f"api.main:app with BWK_LOG_LEVEL={SERVICE_LOG_LEVEL}: "
-        "the per-request access line (INFO) is filtered out; on the event loop `bwk serve` "
-        "uses (BWK_EVENT_LOOP)",
+        note=f"`bwk serve` with BWK_LOG_LEVEL={SERVICE_LOG_LEVEL}: "
+        "the per-request access line (INFO) is filtered out; httptools, no access log, "
+        "the event loop of BWK_EVENT_LOOP",
         loop=Settings().event_loop,
     ),
 ]
@@ -233,31 +244,13 @@ def _tail(path: Path, lines: int = 30) -> str:
 def running(
     server: Server, env: dict[str, str], logs: Path, workers: int
 ) -> Iterator[tuple[str, int]]:
-    """Start uvicorn with `workers` workers for `server`, wait until it answers, yield its base
+    """Start `server` with `workers` workers, wait until it answers, yield its base
     URL and the process id (with one worker, the process that serves)."""
     port = free_port()
     log_path = logs / f"{server.name}-{workers}.log"
-    command = [
-        str(BIN / "uvicorn"),
-        server.app,
-        "--app-dir",
-        str(server.app_dir),
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        "--loop",
-        server.loop,
-        "--http",
-        "httptools",
-        "--log-level",
-        "warning",
-    ]
+    command = [*server.command, "--host", HOST, "--port", str(port), "--workers", str(workers)]
     base = f"http://{HOST}:{port}"
-    print(f"starting {server.name}: {server.app} on {base}, {workers} worker(s)", file=sys.stderr)
+    print(f"starting {server.name}: {shlex.join(command)}, {workers} worker(s)", file=sys.stderr)
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             command, cwd=ROOT, env={**env, **server.env}, stdout=log, stderr=subprocess.STDOUT
@@ -615,7 +608,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=ADMIN_URL, help="an admin URL to create DBs")
     parser.add_argument("--database-name", default="bwk_bench", help="dropped and recreated")
     parser.add_argument(
-        "--workers", default="1,2", help="uvicorn worker counts, side by side (e.g. 1,2 or 1)"
+        "--workers", default="1,2", help="worker counts, side by side (e.g. 1,2 or 1)"
     )
     parser.add_argument("--only", default=None, help="only the targets whose name holds this")
     parser.add_argument(
@@ -702,9 +695,9 @@ def main() -> None:
         },
         "servers": {
             s.name: {
-                "app": s.app,
-                "uvicorn": f"--workers {args.workers}, --no-access-log, --loop {s.loop}, "
-                "--http httptools, --log-level warning",
+                "command": " ".join(Path(part).name for part in s.command),
+                "workers": args.workers,
+                "loop": s.loop,
                 "env": s.env,
                 "note": s.note,
             }
@@ -719,10 +712,9 @@ def main() -> None:
         "",
         *(f"{s.name}: {s.note}" for s in SERVERS),
         f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s --latency, "
-        f"after {args.warmup}s warm-up; uvicorn --workers {','.join(map(str, workers))} "
+        f"after {args.warmup}s warm-up; --workers {','.join(map(str, workers))} "
         "(one count at a time; each share is of bare with as many workers), "
-        + ", ".join(f"{s.name} on {s.loop}" for s in SERVERS)
-        + ", httptools, no access log",
+        + ", ".join(f"{s.name} on {s.loop}" for s in SERVERS),
         "CPU µs/req: user + system CPU of the server's processes during the run, per request "
         "answered; its % of bare is bare's µs/req over the target's (the share on an idle "
         "core, robust to other load on the machine; the database's CPU is not in it)",
