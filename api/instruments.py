@@ -4,7 +4,15 @@ count with them; `api/metrics.py` answers the scrape."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+
+# in multi-process mode the library opens a file in this directory for each instrument as it
+# is made, here at import: a directory named but not made yet stopped every `bwk` command
+if _multiproc_dir := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    Path(_multiproc_dir).mkdir(parents=True, exist_ok=True)
 
 # the *_created series double the output and mean nothing across restarts and workers
 disable_created_metrics()

@@ -199,6 +199,22 @@ def test_several_workers_get_a_fresh_directory(monkeypatch, tmp_path):
     assert not any(named.iterdir())
 
 
+def test_a_named_directory_not_made_yet_is_made(tmp_path):
+    """An operator names PROMETHEUS_MULTIPROC_DIR before making it: `bwk` makes it, where the
+    library stopped every command at import with FileNotFoundError."""
+    named = tmp_path / "not" / "made"
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", "--help"],
+        env={**os.environ, metrics.MULTIPROC_ENV: str(named)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "serve" in done.stdout
+    assert named.is_dir()
+
+
 def test_a_dead_workers_connections_stop_counting(tmp_path):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
