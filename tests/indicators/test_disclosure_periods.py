@@ -36,6 +36,7 @@ from tests.indicators.test_disclosure import (
     attack,
     crowd,
     ids,
+    person,
     plus,
     total,
 )
@@ -50,9 +51,13 @@ FIRST = date(2019, 1, 1)
 def year_scenarios(draw):
     """The single-period scenarios' people, each on their first day and up to three more."""
     few, many = draw(crowd)
+    # and enough people in two more rooms that a quarter is not too small to protect
+    for room, least in ((0, 12), (1, 12), (2, 20), (3, 12)):
+        one = person.map(lambda p, r=room: {**p, "rooms": [r]})
+        many += draw(st.lists(one, min_size=least, max_size=2 * least))
     people = []
     for q in few + many:
-        more = draw(st.lists(st.integers(0, 364), max_size=3))
+        more = draw(st.just([]) | st.just([]) | st.lists(st.integers(0, 364), max_size=3))
         people.append({**q, "days": sorted({q["day"], *more})})
     groups = draw(
         st.lists(st.tuples(st.integers(0, 3), st.integers(0, 7), st.integers(1, 12)), max_size=4)
@@ -132,11 +137,26 @@ def _visiting(rooms, age, area, days, activities=(5,)):
 
 # hand-made: see the report in the commit that adds them
 MINIMAL = [
+    # two people in one room in Q1, eight a quarter elsewhere: each visits once
     (
-        [_visiting([2], "27-44", "1102", [10, 100]) for _ in range(8)]
-        + [_visiting([2], "67+", "1101", [10])]
-        + [_visiting([2], "67+", "1101", [100]) for _ in range(2)]
-        + [_visiting([0], "27-44", "1102", [10, 100]) for _ in range(6)],
+        [_visiting([0], "27-44", "1102", [10]) for _ in range(2)]
+        + [
+            _visiting([r], "27-44", "1102", [d])
+            for r in range(4)
+            for d in (100, 200, 300) + ((10,) if r else ())
+            for _ in range(8)
+        ],
+        [],
+    ),
+    # one 67+ in a room's Q1 beside 8 of 27-44 each quarter
+    (
+        [_visiting([0], "67+", "1101", [10])]
+        + [
+            _visiting([r], "27-44", "1102", [d])
+            for r in range(4)
+            for d in (10, 100, 200, 300)
+            for _ in range(8)
+        ],
         [],
     ),
 ]
@@ -150,11 +170,13 @@ def test_no_hidden_count_can_be_worked_out_from_a_year_and_its_quarters(
     room_ids, activity_ids = ids(db)
     started = time.monotonic()
     seen = {"scenarios": 0, "leaking": 0, "hidden": 0, "narrowed": 0, "pinned": 0}
+    seen |= {"finite": 0, "narrowest": float("inf"), "tightened": 0, "too small": 0}
     leaks = []
 
     @settings(EXAMPLES, max_examples=int(os.environ.get("BWK_DISCLOSURE_EXAMPLES", "10")))
     @given(year_scenarios())
     @example(MINIMAL[0])
+    @example(MINIMAL[1])
     def check(scenario):
         people, groups = scenario
         whens = lambda q: [FIRST + timedelta(days=d) for d in q["days"]]  # noqa: E731
@@ -174,6 +196,8 @@ def test_no_hidden_count_can_be_worked_out_from_a_year_and_its_quarters(
                 get("participants", by="postcode-area"),
                 None,
             )
+            if os.environ.get("BWK_PERIODS_DEBUG"):
+                print(tag, len(people), answers[1]["disclosureControl"], answers[1]["district"])
             attack(people, groups, p.start, p.end, answers, joint, tag)
             single.update(spans(attack(people, groups, p.start, p.end, answers, tag=tag)))
         link(joint)
@@ -188,6 +212,14 @@ def test_no_hidden_count_can_be_worked_out_from_a_year_and_its_quarters(
             if high - low < WIDTH - 1e-6
         }
         seen["narrowed"] += len(narrowed)
+        widths = {n: hi - lo for n, (lo, hi) in found.items()}
+        finite = [w for w in widths.values() if w < float("inf")]
+        seen["finite"] += len(finite)
+        seen["narrowest"] = min([seen["narrowest"], *finite])
+        seen["tightened"] += sum(
+            1 for n, w in widths.items() if w < single[n][1] - single[n][0] - 1e-6
+        )
+        seen["too small"] += sum(1 for n, (_, hi) in single.items() if hi == float("inf"))
         seen["pinned"] += sum(1 for _, (lo, hi) in narrowed.values() if hi - lo < 1e-6)
         if narrowed:
             seen["leaking"] += 1
