@@ -170,7 +170,7 @@ def test_no_hidden_count_can_be_worked_out_from_a_year_and_its_quarters(
     room_ids, activity_ids = ids(db)
     started = time.monotonic()
     seen = {"scenarios": 0, "leaking": 0, "hidden": 0, "narrowed": 0, "pinned": 0}
-    seen |= {"finite": 0, "narrowest": float("inf"), "tightened": 0, "too small": 0}
+    seen |= {"finite": 0, "narrowest": float("inf"), "tightened": 0, "too small": 0, "all hidden": 0}
     leaks = []
 
     @settings(EXAMPLES, max_examples=int(os.environ.get("BWK_DISCLOSURE_EXAMPLES", "10")))
@@ -198,6 +198,7 @@ def test_no_hidden_count_can_be_worked_out_from_a_year_and_its_quarters(
             )
             if os.environ.get("BWK_PERIODS_DEBUG"):
                 print(tag, len(people), answers[1]["disclosureControl"], answers[1]["district"])
+            seen["all hidden"] += answers[1]["disclosureControl"]["note"].startswith("Too few")
             attack(people, groups, p.start, p.end, answers, joint, tag)
             single.update(spans(attack(people, groups, p.start, p.end, answers, tag=tag)))
         link(joint)
