@@ -170,7 +170,13 @@ def test_no_hidden_count_can_be_worked_out_from_a_year_and_its_quarters(
     room_ids, activity_ids = ids(db)
     started = time.monotonic()
     seen = {"scenarios": 0, "leaking": 0, "hidden": 0, "narrowed": 0, "pinned": 0}
-    seen |= {"finite": 0, "narrowest": float("inf"), "tightened": 0, "too small": 0, "all hidden": 0}
+    seen |= {
+        "finite": 0,
+        "narrowest": float("inf"),
+        "tightened": 0,
+        "too small": 0,
+        "all hidden": 0,
+    }
     leaks = []
 
     @settings(EXAMPLES, max_examples=int(os.environ.get("BWK_DISCLOSURE_EXAMPLES", "10")))
