@@ -148,9 +148,10 @@ MINIMAL = [
         ],
         [],
     ),
-    # one 67+ in a room's Q1 beside 8 of 27-44 each quarter
+    # two 67+ in a room's Q1 and six in its Q3 beside 8 of 27-44 a quarter in each room
     (
-        [_visiting([0], "67+", "1101", [10])]
+        [_visiting([0], "67+", "1101", [10]) for _ in range(2)]
+        + [_visiting([0], "67+", "1101", [200]) for _ in range(6)]
         + [
             _visiting([r], "27-44", "1102", [d])
             for r in range(4)
