@@ -266,3 +266,59 @@ def controlled(families: Iterable[Family] | None) -> dict[str, Any]:
     """The `disclosureControl` member of an answer, from its protected families; None for a
     role that sees it all."""
     return NOT_APPLIED if families is None else Control(list(families)).public()
+
+
+class _Periods(_State):
+    """A year's family and its quarters' as one: each figure's *time line* (the quarters'
+    figures, with the year's as their total: the year's distinct people are at most their
+    sum, its services exactly their sum) follows rule 3 as its lines in a period do."""
+
+    def __init__(self, families: list[Family]) -> None:
+        self.states = [_State(f) for f in families]
+        year = families[0]
+        rows: list[Row] = [*year.rooms, None]
+        slots: list[tuple[Slot, bool]] = [(("", r), True) for r in rows]
+        for name, t in year.tables.items():
+            slots += [((name, (r, c)), t.people) for r in rows for c in t.columns]
+        self.lines = [
+            _Line([(i, s) for i in range(1, len(families))], (0, s), people) for s, people in slots
+        ]
+        self.crossing = {}
+        for line in self.lines:
+            for slot in [*line.members, line.total]:
+                self.crossing.setdefault(slot, []).append(line)
+
+    def value(self, slot: Slot) -> int:
+        return self.states[slot[0]].value(slot[1])
+
+    def hidden(self, slot: Slot) -> bool:
+        return self.states[slot[0]].hidden(slot[1])
+
+    def absent(self, slot: Slot) -> bool:
+        name, key = slot[1]
+        table = self.states[slot[0]].f.tables.get(name)
+        return name != "" and (table is None or key in table.absent)
+
+    def hide(self, slot: Slot) -> None:
+        self.states[slot[0]].hide(slot[1])
+
+
+def protect_periods(families: list[Family]) -> list[Family]:
+    """protect() a year's family and its quarters' (in that order) together: rules 1 to 4 in
+    each period, and rule 3 on every time line, until all hold."""
+    joint = _Periods(families)
+    changed = True
+    while changed:
+        before = sum(f.hidden_count() for f in families)
+        for f in families:
+            protect(f)
+        for line in joint.lines:
+            while not joint.holds(line):
+                slot = joint.candidate(line)
+                if slot is None:
+                    for f in families:
+                        _hide_everything(f)
+                    return families
+                joint.hide(slot)
+        changed = sum(f.hidden_count() for f in families) != before
+    return families
