@@ -25,6 +25,7 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -318,26 +319,16 @@ def main() -> None:
     args = parser.parse_args()
     url, env = demo_database(args.database_url, "bwk_bench_day")
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    service = tp.Server("service", "api.main:app", tp.ROOT, "/api/v1/health/ready")
     problems: list[str] = []
     with tempfile.TemporaryDirectory() as logs, contextlib.ExitStack() as stack:
-        roots = [
+        servers = [  # (base URL, the process that serves)
             stack.enter_context(
-                tp.running(
-                    tp.Server(f"service{i}", service.app, service.app_dir, service.ready_path),
-                    env,
-                    Path(logs),
-                )
+                tp.running(replace(tp.SERVICE, name=f"service{i}"), env, Path(logs), 1)
             )
             for i in range(args.replicas)
         ]
-        root, bases = roots[0], [r + tp.PREFIX for r in roots]
-        base = bases[0]
-        pid = int(
-            os.popen(f"pgrep -f 'uvicorn api.main:app.*--port {root.rsplit(':', 1)[1]}'")
-            .read()
-            .split()[0]
-        )
+        bases = [root + tp.PREFIX for root, _ in servers]
+        base, pid = bases[0], servers[0][1]
         memory = [rss_mb(pid)]
         for round_ in range(args.rounds):
             started = time.perf_counter()

@@ -163,7 +163,7 @@ def main() -> None:
         rollup_rows = conn.execute("SELECT count(*) FROM presence").fetchone()[0]
     print(f"rollup: {rollup_rows} rows", file=sys.stderr)
     tp.ACCOUNTS["stadsdeel"] = ("stadsdeel", "demo-password")
-    service = tp.Server("service", "api.main:app", tp.ROOT, "/api/v1/health/ready")
+    service = tp.SERVICE
     answers: dict[str, list[bytes]] = {}
     for how, setting in (("rollup", "true"), ("raw, as before", "false")):
         with (

@@ -129,6 +129,8 @@ SERVERS = [
     ),
 ]
 
+SERVICE = SERVERS[1]  # `bwk serve`, for the other benches
+
 BASELINE = "bare"  # the Target whose req/s is 100%
 
 TARGETS = [
