@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api import disclosure
 from api.base import table
 from api.calendar import Period, today
-from api.calendar import period as make_period
 from api.caller import DISTRICT_ROLES, Principal
 from api.db import FIGURES_FROM_ROLLUP
 from api.disclosure import Family, controlled, protect
@@ -419,41 +418,11 @@ async def visitors(
     """Every count of a period's visitors the district roles see, protected together: the
     rooms' unique visitors, participants by age band and postcode area, and per activity
     participants or services (as each room's agreement counts them)."""
+    if figures is None:
+        figures = await realised(conn, period, room_ids)
     if unit_of is None:
         units = await rooms.activity_units(conn)
         unit_of = _unit(await targets(conn, period.year, room_ids), units)
-    periods = [make_period(period.year), *(make_period(period.year, q) for q in (1, 2, 3, 4))]
-    if period not in periods:  # a month: protected on its own
-        family = await _family(conn, period, room_ids, ref, figures, unit_of, tables)
-        return protect(family)
-    families = [
-        await _family(
-            conn,
-            p,
-            room_ids,
-            ref,
-            figures if p == period else None,
-            unit_of,
-            tables if p == period else None,
-        )
-        for p in periods
-    ]
-    disclosure.protect_periods(families)
-    return families[periods.index(period)]
-
-
-async def _family(
-    conn: AsyncConnection,
-    period: Period,
-    room_ids: list[int],
-    ref: rooms.Reference,
-    figures: dict[tuple[int | None, int | None], tuple[int, int]] | None,
-    unit_of: UnitOf,
-    tables: dict[str, tuple[list[str], dict[tuple[int | None, str | None], int]]] | None,
-) -> Family:
-    """A period's visitors' family, unprotected."""
-    if figures is None:
-        figures = await realised(conn, period, room_ids)
     rows: list[int | None] = [*room_ids, None]
     family = Family(rooms=room_ids, totals={r: figures.get((r, None), (0, 0))[1] for r in rows})
     if tables is None:
@@ -474,7 +443,7 @@ async def _family(
         family.tables[unit] = disclosure.Table(
             activities, cells, people=unit == "participants", adds_up=False, absent=absent
         )
-    return family
+    return protect(family)
 
 
 async def participants_by(
