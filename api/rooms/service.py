@@ -165,14 +165,21 @@ _references: dict[str, Reference] = {}
 
 
 async def _load_reference(conn: AsyncConnection) -> Reference:
+    """In the order of the ids, which never change: the activities' order is the district's
+    table columns', which decides ties in the disclosure control, so every process must read
+    the same one (without ORDER BY, PostgreSQL gave an edited row last)."""
     rooms = {
         r.slug: RoomRef(r.id, r.slug, r.opened_on)
-        for r in await conn.execute(select(_room.id, _room.slug, _room.opened_on))
+        for r in await conn.execute(
+            select(_room.id, _room.slug, _room.opened_on).order_by(_room.id)
+        )
     }
     activities: dict[str, int] = dict(
-        (await conn.execute(select(_activity.code, _activity.id))).all()
+        (await conn.execute(select(_activity.code, _activity.id).order_by(_activity.id))).all()
     )
-    partners: dict[str, int] = dict((await conn.execute(select(_partner.code, _partner.id))).all())
+    partners: dict[str, int] = dict(
+        (await conn.execute(select(_partner.code, _partner.id).order_by(_partner.id))).all()
+    )
     reference = Reference(
         rooms,
         {r.id: s for s, r in rooms.items()},

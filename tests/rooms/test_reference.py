@@ -48,3 +48,29 @@ async def test_a_partner_added_after_the_reference_was_loaded_is_found(
     async with app.state.engine.connect() as conn:
         assert await rooms.partner_id(conn, "buurtzorg-zuidoost") == added
         assert (await rooms.partner_codes(conn, [added]))[added] == "buurtzorg-zuidoost"
+
+
+async def test_every_process_reads_the_codes_in_the_same_order(
+    app: FastAPI, db: TestDatabase, forget_references: None
+) -> None:
+    """The order of activities is the order of the district's table columns, and so decides
+    which of two equal counts the disclosure control hides. A process that loaded the
+    reference after an edit of an activity (PostgreSQL then keeps the row elsewhere) must read
+    them in the same order as one that loaded it before: else two workers could hide
+    different cells of the same period, and their two answers together show both."""
+    from api.rooms.models import Activity, Room
+
+    async with app.state.engine.connect() as conn:
+        before = await rooms.reference(conn)
+    with db.engine.begin() as sync:
+        for model, column in ((Activity, "label_en"), (Room, "name"), (Partner, "name")):
+            t = table(model)
+            first = sync.execute(sa.select(sa.func.min(t.c.id))).scalar_one()
+            sync.execute(sa.update(t).where(t.c.id == first).values({column: "Edited"}))
+    rooms._references.clear()
+    async with app.state.engine.connect() as conn:
+        after = await rooms.reference(conn)
+    assert list(after.activities) == list(before.activities)
+    assert list(after.rooms) == list(before.rooms)
+    assert list(after.partners) == list(before.partners)
+    assert list(after.activities.values()) == sorted(after.activities.values())
